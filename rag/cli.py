@@ -1,0 +1,166 @@
+"""The `rag` command line: ingest, search, stats, delete, ask, brief, eval, ui.
+
+Settings are read once here (flags override RAG_* variables) and passed down. Every RagError
+becomes one red line on stderr and exit code 1; no traceback reaches the user.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from .settings import Settings, apply_offline_env
+
+apply_offline_env()
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Cited answers and briefings over news articles.")
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+
+class State:
+    settings: Settings
+
+
+state = State()
+
+
+@app.callback()
+def main(data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Data folder (default .rag, or RAG_DATA_DIR).")):
+    """Cited answers and briefings over news articles (offline by default)."""
+    kwargs = {"data_dir": data_dir} if data_dir else {}
+    state.settings = Settings(**kwargs)
+
+
+def _fail(exc: Exception) -> None:
+    err.print(f"[red]error:[/red] {exc}", highlight=False)
+    raise typer.Exit(1)
+
+
+def _corpus():
+    from .corpus import Corpus
+
+    return Corpus(state.settings)
+
+
+@app.command()
+def ingest(paths: list[Path] = typer.Argument(..., help="Files or folders to ingest."),
+           prune: bool = typer.Option(False, "--prune", help="Also remove stored articles whose files are gone."),
+           keep_duplicates: bool = typer.Option(False, "--keep-duplicates", help="Store near-duplicate articles too."),
+           as_json: bool = typer.Option(False, "--json", help="Print the report as JSON.")):
+    """Ingest articles (.txt .md .html .pdf .json .jsonl); unchanged ones are skipped."""
+    from .errors import RagError
+    from .ingest import ingest as run_ingest
+
+    try:
+        corpus = _corpus()
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=err, transient=True, disable=as_json) as bar:
+            task = bar.add_task("embedding", total=None)
+
+            def progress(stage: str, done: int, total: int) -> None:
+                bar.update(task, description=stage, completed=done, total=total)
+
+            report = run_ingest(corpus, [str(p) for p in paths], prune=prune, keep_duplicates=keep_duplicates, progress=progress)
+    except RagError as exc:
+        _fail(exc)
+    if as_json:
+        out.print_json(json.dumps(report.as_dict(), ensure_ascii=False))
+    else:
+        for e in report.errors:
+            err.print(f"[yellow]skipped[/yellow] {e}", highlight=False)
+        for d in report.duplicates:
+            verb = "kept" if d["kept"] else "skipped"
+            err.print(f"[yellow]duplicate[/yellow] {d['origin']} ~ {d['duplicate_of']} (similarity {d['similarity']}), {verb}", highlight=False)
+        out.print(f"added {len(report.added)}, replaced {len(report.replaced)}, unchanged {len(report.unchanged)}, "
+                  f"duplicates {len(report.duplicates)}, pruned {len(report.pruned)}, errors {len(report.errors)}; "
+                  f"{report.chunks_added} chunks embedded", highlight=False)
+    if report.failed:
+        raise typer.Exit(2)
+
+
+@app.command()
+def search(query: str = typer.Argument(..., help="Question or keywords."),
+           k: int = typer.Option(None, "-k", help="Number of passages (default RAG_TOP_K)."),
+           source: list[str] = typer.Option(None, "--source", help="Only this outlet (repeatable)."),
+           since: str = typer.Option(None, "--since", help="Published on/after YYYY-MM-DD."),
+           until: str = typer.Option(None, "--until", help="Published on/before YYYY-MM-DD."),
+           as_json: bool = typer.Option(False, "--json", help="Print stable JSON (see README).")):
+    """Hybrid search (dense + BM25): the best passages with their exact spans."""
+    from .errors import RagError
+    from .retrieve import Retriever
+
+    try:
+        k = k or state.settings.top_k
+        hits = Retriever(_corpus()).search(query, k, source or None, since, until)
+    except RagError as exc:
+        _fail(exc)
+    if as_json:
+        payload = {"query": query, "k": k, "filters": {"sources": source or [], "since": since, "until": until},
+                   "hits": [{"rank": i, **{key: h.as_dict()[key] for key in
+                             ("chunk_id", "article_id", "title", "source", "published_at", "url", "start", "end", "score", "text")}}
+                            for i, h in enumerate(hits, 1)]}
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+        return
+    if not hits:
+        out.print("no passages found (is anything ingested? try `rag stats`)")
+    for i, h in enumerate(hits, 1):
+        meta = " · ".join(x for x in (h.source, h.published_at) if x)
+        out.print(f"[bold][{i}][/bold] {h.title}" + (f" [dim]({meta})[/dim]" if meta else "") + f" [dim]{h.article_id} {h.start}-{h.end} score {h.score:.4f}[/dim]", highlight=False)
+        out.print("    " + " ".join(h.text.split())[:400], highlight=False)
+
+
+@app.command()
+def stats(as_json: bool = typer.Option(False, "--json")):
+    """Articles, chunks, sources, date span and embedding model of the store."""
+    from .errors import RagError
+
+    try:
+        s = _corpus().catalog.stats()
+    except RagError as exc:
+        _fail(exc)
+    s["data_dir"] = str(state.settings.data_dir)
+    s["chroma"] = state.settings.chroma_url or "embedded"
+    if as_json:
+        sys.stdout.write(json.dumps(s, ensure_ascii=False, indent=2) + "\n")
+        return
+    t = Table(show_header=False)
+    t.add_row("articles", str(s["articles"]))
+    t.add_row("chunks", str(s["chunks"]))
+    t.add_row("sources", ", ".join(f"{k or '(none)'} ({v})" for k, v in list(s["sources"].items())[:12]) + (" …" if len(s["sources"]) > 12 else ""))
+    t.add_row("dates", f"{s['date_from'] or '?'} … {s['date_to'] or '?'}")
+    t.add_row("embedding model", f"{s['embedding_model'] or '(none yet)'} ({s['embedding_dim']} dims)")
+    t.add_row("data dir", s["data_dir"])
+    t.add_row("chroma", s["chroma"])
+    out.print(t)
+
+
+@app.command()
+def delete(article: list[str] = typer.Argument(..., help="Article id (or prefix), title, url or file name.")):
+    """Delete articles from the store (vectors, catalogue and BM25)."""
+    from .errors import RagError
+
+    try:
+        corpus = _corpus()
+        ids = []
+        for ref in article:
+            found = corpus.catalog.find(ref)
+            if not found:
+                _fail(RagError(f"no stored article matches {ref!r}; see `rag stats` or `rag search`"))
+            ids.extend(a.id for a in found)
+        n = corpus.delete(sorted(set(ids)))
+        corpus.bm25
+    except RagError as exc:
+        _fail(exc)
+    out.print(f"deleted {n} article(s)")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,259 @@
+"""Storage: the SQLite catalogue (source of truth) and the Chroma vector collection.
+
+The catalogue holds articles (full original text and metadata) and their chunk spans. An
+article counts as stored only once its catalogue row is committed, and that happens after its
+vectors are in Chroma; `reconcile` removes vectors that no committed article owns (left by a
+crash) and forgets articles whose vectors went missing, so a re-run converges. The BM25 index
+(`rag/bm25.py`) is derived from the catalogue and rebuilt when the catalogue's generation moves.
+
+Chroma runs embedded (`PersistentClient`, under the data dir) or against a server when
+`RAG_CHROMA_URL` is set (`HttpClient`). Its default embedding function is never used: it
+would download a model. Vectors always come from our embedder.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Sequence
+from urllib.parse import urlparse
+
+from .errors import BackendError, ConfigError
+from .loaders import Article
+from .settings import Settings, apply_offline_env
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS articles (
+    id TEXT PRIMARY KEY, key TEXT NOT NULL, path TEXT, origin TEXT, title TEXT, source TEXT,
+    author TEXT, published_at TEXT, url TEXT, text TEXT NOT NULL, n_chunks INTEGER,
+    minhash BLOB, ingested_at REAL
+);
+CREATE INDEX IF NOT EXISTS articles_key ON articles(key);
+CREATE TABLE IF NOT EXISTS chunks (
+    id TEXT PRIMARY KEY, article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+    ordinal INTEGER, start INTEGER, "end" INTEGER
+);
+CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+"""
+
+
+@dataclass
+class StoredArticle:
+    """An article as held in the catalogue."""
+
+    id: str
+    key: str
+    path: str
+    origin: str
+    title: str
+    source: str
+    author: str
+    published_at: str
+    url: str
+    text: str
+    n_chunks: int
+
+    def as_dict(self, with_text: bool = False) -> dict:
+        d = {k: getattr(self, k) for k in ("id", "title", "source", "author", "published_at", "url", "origin", "n_chunks")}
+        if with_text:
+            d["text"] = self.text
+        return d
+
+
+class Catalog:
+    """SQLite catalogue of articles and chunk spans, with a generation counter."""
+
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._lock = threading.RLock()
+        self.db = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA foreign_keys=ON")
+        self.db.executescript(SCHEMA)
+        self._cache: dict[str, StoredArticle] = {}
+
+    # -- meta -------------------------------------------------------------------------------
+    def get_meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._lock, self.db:
+            self.db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+    @property
+    def generation(self) -> int:
+        """Counter bumped by every change; derived indexes compare against it."""
+        return int(self.get_meta("generation") or 0)
+
+    def _bump(self) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('generation', ?)", (str(self.generation + 1),))
+        self._cache.clear()
+
+    # -- articles ---------------------------------------------------------------------------
+    def has(self, article_id: str) -> bool:
+        return self.db.execute("SELECT 1 FROM articles WHERE id=?", (article_id,)).fetchone() is not None
+
+    def ids_for_key(self, key: str) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT id FROM articles WHERE key=?", (key,))]
+
+    def add(self, article: Article, chunks: Sequence, minhash: bytes | None, replaces: Iterable[str] = ()) -> None:
+        """Commit an article and its chunk spans (after its vectors are stored), replacing others."""
+        with self._lock, self.db:
+            for old in replaces:
+                self.db.execute("DELETE FROM articles WHERE id=?", (old,))
+            self.db.execute(
+                "INSERT OR REPLACE INTO articles VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (article.id, article.key, article.path, article.origin, article.title, article.source, article.author,
+                 article.published_at, article.url, article.text, len(chunks), minhash, time.time()),
+            )
+            self.db.executemany('INSERT OR REPLACE INTO chunks VALUES (?,?,?,?,?)',
+                                [(c.id, article.id, c.ordinal, c.start, c.end) for c in chunks])
+            self._bump()
+
+    def delete(self, article_ids: Iterable[str]) -> int:
+        ids = list(article_ids)
+        with self._lock, self.db:
+            n = 0
+            for aid in ids:
+                n += self.db.execute("DELETE FROM articles WHERE id=?", (aid,)).rowcount
+            if n:
+                self._bump()
+        return n
+
+    def article(self, article_id: str) -> StoredArticle | None:
+        if article_id in self._cache:
+            return self._cache[article_id]
+        row = self.db.execute(
+            "SELECT id,key,path,origin,title,source,author,published_at,url,text,n_chunks FROM articles WHERE id=?",
+            (article_id,)).fetchone()
+        if row is None:
+            return None
+        art = StoredArticle(*row)
+        self._cache[article_id] = art
+        return art
+
+    def find(self, ref: str) -> list[StoredArticle]:
+        """Articles matching an id, id prefix, exact title, url or file name."""
+        rows = self.db.execute(
+            "SELECT id FROM articles WHERE id=? OR id LIKE ? OR title=? OR url=? OR origin=? OR path=? OR path LIKE ?",
+            (ref, ref + "%" if len(ref) >= 6 else "\x00", ref, ref, ref, ref, "%/" + ref)).fetchall()
+        return [a for a in (self.article(r[0]) for r in rows) if a]
+
+    def articles(self) -> list[StoredArticle]:
+        rows = self.db.execute("SELECT id FROM articles ORDER BY published_at, title").fetchall()
+        return [a for a in (self.article(r[0]) for r in rows) if a]
+
+    def minhashes(self) -> list[tuple[str, bytes]]:
+        return [(r[0], r[1]) for r in self.db.execute("SELECT id, minhash FROM articles WHERE minhash IS NOT NULL")]
+
+    def paths(self) -> list[tuple[str, str]]:
+        return list(self.db.execute("SELECT id, path FROM articles"))
+
+    def chunk_rows(self) -> list[tuple[str, str, int, int]]:
+        """(chunk id, article id, start, end) for every chunk, in a stable order."""
+        return list(self.db.execute('SELECT id, article_id, start, "end" FROM chunks ORDER BY article_id, ordinal'))
+
+    def chunk_ids(self) -> set[str]:
+        return {r[0] for r in self.db.execute("SELECT id FROM chunks")}
+
+    def stats(self) -> dict:
+        n_art, n_chunks = self.db.execute("SELECT (SELECT COUNT(*) FROM articles), (SELECT COUNT(*) FROM chunks)").fetchone()
+        sources = dict(self.db.execute("SELECT source, COUNT(*) FROM articles GROUP BY source ORDER BY COUNT(*) DESC"))
+        lo, hi = self.db.execute("SELECT MIN(published_at), MAX(published_at) FROM articles WHERE published_at != ''").fetchone()
+        return {"articles": n_art, "chunks": n_chunks, "sources": sources, "date_from": lo, "date_to": hi,
+                "embedding_model": self.get_meta("embedding_model"), "embedding_dim": int(self.get_meta("embedding_dim") or 0)}
+
+    def sources(self) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT DISTINCT source FROM articles WHERE source != '' ORDER BY source")]
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def chunk_metadata(article: Article | StoredArticle, chunk) -> dict:
+    """Chroma metadata for a chunk; dates as YYYYMMDD integers so ranges can be filtered."""
+    return {"article_id": article.id, "source": article.source or "", "published": date_key(article.published_at),
+            "start": chunk.start, "end": chunk.end, "ordinal": chunk.ordinal}
+
+
+def date_key(iso: str) -> int:
+    """YYYY-MM-DD -> YYYYMMDD integer (0 when unknown)."""
+    return int(iso.replace("-", "")[:8]) if iso else 0
+
+
+class VectorStore:
+    """The Chroma collection holding chunk vectors, embedded or on a server."""
+
+    def __init__(self, settings: Settings, model_name: str):
+        apply_offline_env()
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        chroma_settings = ChromaSettings(anonymized_telemetry=False)
+        try:
+            if settings.chroma_url:
+                u = urlparse(settings.chroma_url)
+                if not u.hostname:
+                    raise ConfigError(f"RAG_CHROMA_URL {settings.chroma_url!r} is not a URL; use http://host:port")
+                self.client = chromadb.HttpClient(host=u.hostname, port=u.port or (443 if u.scheme == "https" else 8000),
+                                                  ssl=u.scheme == "https", settings=chroma_settings)
+                self.where = settings.chroma_url
+            else:
+                path = Path(settings.data_dir) / "chroma"
+                path.mkdir(parents=True, exist_ok=True)
+                self.client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+                self.where = str(path)
+            self.collection = self.client.get_or_create_collection(
+                settings.collection, embedding_function=None,
+                configuration={"hnsw": {"space": "cosine"}},
+                metadata={"embedding_model": model_name},
+            )
+        except ConfigError:
+            raise
+        except Exception as exc:
+            raise BackendError(f"cannot open Chroma at {settings.chroma_url or settings.data_dir}: {exc}. "
+                               "Check RAG_CHROMA_URL (is `chroma run` up?) or the data dir permissions") from exc
+        stored = (self.collection.metadata or {}).get("embedding_model")
+        if stored and stored != model_name:
+            raise ConfigError(f"collection {settings.collection!r} at {self.where} was built with {stored!r}, "
+                              f"but the embedding model is {model_name!r}; use another RAG_DATA_DIR/RAG_COLLECTION or the original model")
+        self.max_batch = self.client.get_max_batch_size()
+
+    def upsert(self, ids: list[str], embeddings, metadatas: list[dict], documents: list[str]) -> None:
+        for i in range(0, len(ids), self.max_batch):
+            j = i + self.max_batch
+            self.collection.upsert(ids=ids[i:j], embeddings=embeddings[i:j], metadatas=metadatas[i:j], documents=documents[i:j])
+
+    def delete(self, ids: list[str]) -> None:
+        for i in range(0, len(ids), self.max_batch):
+            self.collection.delete(ids=ids[i:i + self.max_batch])
+
+    def all_ids(self) -> set[str]:
+        ids: set[str] = set()
+        offset, page = 0, 5000
+        while True:
+            got = self.collection.get(include=[], limit=page, offset=offset)["ids"]
+            ids.update(got)
+            if len(got) < page:
+                return ids
+            offset += page
+
+    def count(self) -> int:
+        return self.collection.count()
+
+    def query(self, vector, n: int, where: dict | None) -> list[tuple[str, float]]:
+        """Nearest chunks to `vector`: (chunk id, cosine similarity), best first."""
+        n = min(n, max(1, self.count()))
+        res = self.collection.query(query_embeddings=[vector], n_results=n, where=where or None, include=["distances"])
+        return [(cid, 1.0 - float(d)) for cid, d in zip(res["ids"][0], res["distances"][0])]
+
+
+def json_dumps(obj) -> str:
+    return json.dumps(obj, ensure_ascii=False, sort_keys=True)

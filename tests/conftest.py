@@ -1,0 +1,116 @@
+"""Shared fixtures: the real local model (loaded once), fresh data dirs, a Chroma server."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from rag import Corpus, Settings
+from rag.embeddings import LocalEmbedder
+
+ROOT = Path(__file__).resolve().parents[1]
+SEED = ROOT / "corpus" / "irgc-militias-iraqi-security-forces.txt"
+MULTIHOP = ROOT.parent / "shared" / "data" / "multihop-rag"
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch, tmp_path):
+    """No test sees the developer's RAG_* / OPENAI_* settings or writes outside tmp_path."""
+    for key in list(os.environ):
+        if key.startswith("RAG_") or key.startswith("OPENAI_"):
+            monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("RAG_DATA_DIR", str(tmp_path / "data"))
+
+
+class CountingEmbedder(LocalEmbedder):
+    """The real local model, counting how many texts it embeds (for idempotence tests)."""
+
+    def __init__(self):
+        super().__init__()
+        self.embedded = 0
+
+    def encode(self, texts):
+        self.embedded += len(texts)
+        return super().encode(texts)
+
+
+@pytest.fixture(scope="session")
+def embedder() -> CountingEmbedder:
+    e = CountingEmbedder()
+    e.encode(["warm up"])
+    return e
+
+
+@pytest.fixture
+def make_corpus(tmp_path, embedder):
+    """Factory for a Corpus on a fresh data dir (or a given one) sharing the loaded model."""
+    opened = []
+
+    def make(data_dir: Path | None = None, **settings) -> Corpus:
+        s = Settings(data_dir=data_dir or tmp_path / f"data{len(opened)}", **settings)
+        c = Corpus(s, embedder=embedder)
+        opened.append(c)
+        return c
+
+    yield make
+    for c in opened:
+        c.close()
+
+
+@pytest.fixture
+def seed_dir(tmp_path) -> Path:
+    d = tmp_path / "articles"
+    d.mkdir()
+    shutil.copy(SEED, d / SEED.name)
+    return d
+
+
+@pytest.fixture(scope="session")
+def seed_corpus(tmp_path_factory, embedder):
+    """A corpus holding just the seed article (shared, read-only use)."""
+    from rag import ingest
+
+    d = tmp_path_factory.mktemp("seed")
+    c = Corpus(Settings(data_dir=d), embedder=embedder)
+    ingest(c, [str(SEED)])
+    return c
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory):
+    """A real `chroma run` server on 127.0.0.1, stopped after the session."""
+    port = free_port()
+    path = tmp_path_factory.mktemp("chroma-server")
+    exe = Path(sys.executable).with_name("chroma")
+    env = {**os.environ, "ANONYMIZED_TELEMETRY": "False"}
+    proc = subprocess.Popen([str(exe), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                break
+        except OSError:
+            time.sleep(0.2)
+    else:
+        proc.kill()
+        pytest.fail("chroma server did not start")
+    yield f"http://127.0.0.1:{port}"
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
