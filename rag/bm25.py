@@ -50,8 +50,10 @@ def tokenize(text: str) -> list[str]:
 class Bm25Index:
     """BM25 over all chunks, with per-chunk source and date arrays for filtering."""
 
-    def __init__(self, retriever, ids: list[str], article_ids: list[str], sources: list[str], dates: np.ndarray, generation: int):
+    def __init__(self, retriever, ids: list[str], article_ids: list[str], sources: list[str], dates: np.ndarray, generation: int,
+                 df: dict[str, int] | None = None):
         self.retriever = retriever
+        self.df = df or {}
         self.ids = ids
         self.article_ids = article_ids
         self.sources = np.asarray(sources, dtype=object)
@@ -74,7 +76,11 @@ class Bm25Index:
         retriever = bm25s.BM25()
         if corpus:
             retriever.index(corpus, show_progress=False)
-        return cls(retriever, ids, aids, sources, np.asarray(dates, dtype=np.int64), generation)
+        df: dict[str, int] = {}
+        for toks in corpus:
+            for t in set(toks):
+                df[t] = df.get(t, 0) + 1
+        return cls(retriever, ids, aids, sources, np.asarray(dates, dtype=np.int64), generation, df)
 
     def save(self, folder: Path) -> None:
         """Write atomically: build in a temp folder, then swap it in."""
@@ -84,7 +90,7 @@ class Bm25Index:
             self.retriever.save(str(tmp / "bm25"))
         (tmp / "chunks.json").write_text(json.dumps({"generation": self.generation, "ids": self.ids,
                                                      "article_ids": self.article_ids, "sources": list(self.sources),
-                                                     "dates": self.dates.tolist()}))
+                                                     "dates": self.dates.tolist(), "df": self.df}))
         old = folder.with_name(folder.name + ".old")
         if folder.exists():
             shutil.rmtree(old, ignore_errors=True)
@@ -101,7 +107,15 @@ class Bm25Index:
             retriever = bm25s.BM25.load(str(folder / "bm25")) if meta["ids"] else bm25s.BM25()
         except (OSError, ValueError, KeyError):
             return None
-        return cls(retriever, meta["ids"], meta["article_ids"], meta["sources"], np.asarray(meta["dates"], dtype=np.int64), meta["generation"])
+        return cls(retriever, meta["ids"], meta["article_ids"], meta["sources"], np.asarray(meta["dates"], dtype=np.int64), meta["generation"],
+                   meta.get("df"))
+
+    def idf(self, token: str) -> float:
+        """Smoothed inverse document frequency of a stemmed token over chunks."""
+        import math
+
+        n = len(self.ids) or 1
+        return math.log(1 + (n - self.df.get(token, 0) + 0.5) / (self.df.get(token, 0) + 0.5))
 
     def scores(self, query: str, mask: np.ndarray | None = None) -> np.ndarray:
         """BM25 score of every chunk for `query` (0 where masked out)."""

@@ -162,5 +162,55 @@ def delete(article: list[str] = typer.Argument(..., help="Article id (or prefix)
     out.print(f"deleted {n} article(s)")
 
 
+def print_answer(result) -> None:
+    """Human-readable answer: text, backend/notice line, numbered sources with quoted spans."""
+    out.print(result.answer, highlight=False)
+    line = f"[dim]answered by {result.backend}" + (" (refused)" if result.refused else "") + "[/dim]"
+    out.print(line)
+    if result.notice:
+        out.print(f"[yellow]notice:[/yellow] {result.notice}", highlight=False)
+    for c in result.citations:
+        meta = ", ".join(x for x in (c["source"], c["published_at"]) if x)
+        out.print(f"[bold][{c['n']}][/bold] {c['title']}" + (f" ({meta})" if meta else "") + f" [dim]{c['support']}[/dim]", highlight=False)
+        out.print(f"    \u201c{' '.join(c['quote'].split())}\u201d", highlight=False)
+        if c["url"]:
+            out.print(f"    {c['url']}", highlight=False)
+
+
+@app.command()
+def ask(question: str = typer.Argument(..., help="The question."),
+        k: int = typer.Option(None, "-k", help="Passages to retrieve (default RAG_TOP_K)."),
+        source: list[str] = typer.Option(None, "--source", help="Only this outlet (repeatable)."),
+        since: str = typer.Option(None, "--since", help="Published on/after YYYY-MM-DD."),
+        until: str = typer.Option(None, "--until", help="Published on/before YYYY-MM-DD."),
+        stream: bool = typer.Option(False, "--stream", help="Print LLM text as it arrives."),
+        offline: bool = typer.Option(False, "--offline", help="Use the offline answerer even if an LLM is set."),
+        as_json: bool = typer.Option(False, "--json", help="Print the answer JSON (see README).")):
+    """Answer a question with numbered citations to exact passages (refuses when unsupported)."""
+    from .answer import Answerer
+    from .errors import RagError
+
+    try:
+        corpus = _corpus()
+        if corpus.catalog.stats()["articles"] == 0:
+            _fail(RagError(f"nothing ingested in {state.settings.data_dir}; run `rag ingest corpus/` first"))
+        answerer = Answerer(corpus)
+        on_token = None
+        if stream and not as_json and not offline and state.settings.llm_enabled:
+            def on_token(piece: str) -> None:
+                sys.stdout.write(piece)
+                sys.stdout.flush()
+        result = answerer.ask(question, k=k, sources=source or None, since=since, until=until,
+                              on_token=on_token, use_llm=False if offline else None)
+        if on_token:
+            sys.stdout.write("\n\n--- validated ---\n")
+    except RagError as exc:
+        _fail(exc)
+    if as_json:
+        sys.stdout.write(json.dumps(result.as_dict(), ensure_ascii=False, indent=2) + "\n")
+    else:
+        print_answer(result)
+
+
 if __name__ == "__main__":
     app()

@@ -15,6 +15,7 @@ import re
 from dataclasses import asdict, dataclass
 from datetime import date
 
+import numpy as np
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
@@ -92,7 +93,7 @@ class Retriever:
 
     def search(self, query: str, k: int | None = None, sources: list[str] | None = None,
                since: str | None = None, until: str | None = None, query_hints: bool = True,
-               mode: str = "hybrid") -> list[Hit]:
+               mode: str = "hybrid", article_ids: list[str] | None = None) -> list[Hit]:
         """Top-k chunks for `query` under the filters; mode is hybrid, dense or bm25."""
         if not query or not query.strip():
             raise ConfigError("empty query; type a question or keywords")
@@ -104,24 +105,28 @@ class Retriever:
         if self.corpus.catalog.stats()["chunks"] == 0:
             return []
         vec = self.corpus.embedder.embed_query(query) if mode != "bm25" else None
-        fused = self._fused(query, vec, k, sources, lo, hi, mode)
-        if query_hints and not sources:
+        fused = self._fused(query, vec, k, sources, lo, hi, mode, article_ids)
+        if query_hints and not sources and not article_ids:
             named = named_sources(query, self.known_sources())
             if named:
-                per_source = [self._fused(query, vec, k, [s], lo, hi, mode) for s in named]
+                per_source = [self._fused(query, vec, k, [s], lo, hi, mode, None) for s in named]
                 fused = _interleave(per_source + [fused])
         return self._hydrate(fused[:k])
 
-    def _fused(self, query, vec, k, sources, lo, hi, mode) -> list[tuple[str, float, int | None, int | None]]:
+    def _fused(self, query, vec, k, sources, lo, hi, mode, article_ids=None) -> list[tuple[str, float, int | None, int | None]]:
         s = self.corpus.settings
         fetch = max(s.fetch_k, k)
         dense: list[tuple[str, float]] = []
         if mode in ("hybrid", "dense"):
-            dense = self.corpus.vectors.query(vec, fetch, _where(sources, lo, hi))
+            dense = self.corpus.vectors.query(vec, fetch, _where(sources, lo, hi, article_ids))
         bm: list[tuple[str, float]] = []
         if mode in ("hybrid", "bm25"):
             index = self.corpus.bm25
-            bm = index.top(query, fetch, index.mask(sources, lo, hi))
+            mask = index.mask(sources, lo, hi)
+            if article_ids:
+                allowed = np.isin(np.asarray(index.article_ids, dtype=object), article_ids)
+                mask = allowed if mask is None else mask & allowed
+            bm = index.top(query, fetch, mask)
         scores: dict[str, float] = {}
         dr = {cid: r for r, (cid, _) in enumerate(dense, 1)}
         br = {cid: r for r, (cid, _) in enumerate(bm, 1)}
@@ -146,8 +151,10 @@ class Retriever:
         return hits
 
 
-def _where(sources: list[str], lo: int, hi: int) -> dict | None:
+def _where(sources: list[str], lo: int, hi: int, article_ids: list[str] | None = None) -> dict | None:
     clauses = []
+    if article_ids:
+        clauses.append({"article_id": {"$in": list(article_ids)}})
     if sources:
         clauses.append({"source": {"$in": sources}})
     if lo:

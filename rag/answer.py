@@ -1,0 +1,433 @@
+"""Cited answers: the offline extractive answerer and the OpenAI-compatible LangChain chain.
+
+`answer()` is the one entry point. It resolves follow-ups, retrieves passages, answers with the
+LLM when one is configured (falling back to the offline answerer with a visible notice when the
+LLM fails) and always returns the same contract (see README "Answer JSON").
+
+Offline answerer: scores every sentence of the retrieved passages against the question
+
+    score = 0.5 * cosine(question, sentence)              (same MiniLM embedder)
+          + 0.4 * idf-weighted share of the question's content words in the sentence
+          + 0.1 * question-type cue (when -> a date, how many -> a number, who -> a name,
+                  where -> a place, which/what X -> the word X)
+
+and answers with the best 1-3 sentences, quoted verbatim with their citation. Below
+`refusal_threshold` (calibrated in bench/answers.py on unanswerable questions) it refuses.
+Text in articles is only ever quoted, never executed as instructions.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Iterator
+
+import numpy as np
+
+from .bm25 import tokenize
+from .citations import SUPPORTED, Sentence, Source, Validated, assemble, validate
+from .corpus import Corpus
+from .errors import PromptError, RagError
+from .prompts import load_prompt
+from .retrieve import Hit, Retriever
+from .settings import Settings
+from .text import normalise, sentence_spans
+
+REFUSAL = "The articles don't say."
+_REFUSAL_RE = re.compile(r"(articles|sources)\s+(don't|do not|does not|doesn't)\s+(say|mention|answer|contain)", re.I)
+_PRONOUN = re.compile(r"\b(they|them|their|it|its|this|that|these|those|he|she|his|her|him|there)\b", re.I)
+_GENERIC = set(tokenize("name named names mention mentioned mentions article articles say says tell report reported "
+                        "according give list describe explain happen happened"))
+_MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
+_DATE = re.compile(rf"\b(({_MONTHS})\b|(19|20)\d\d\b|(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b|yesterday|today|last (week|month|year))", re.I)
+_NUMBER = re.compile(r"\b(\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|dozen|hundred|thousand|million|billion)\b", re.I)
+_NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+")
+_PLACE = re.compile(r"\b(in|at|from|near|across|on)\s+(the\s+)?[A-Z][\w-]+")
+
+
+@dataclass
+class Answer:
+    """The answer contract shared by CLI JSON, library and UI."""
+
+    question: str
+    answer: str
+    refused: bool
+    backend: str
+    citations: list[dict] = field(default_factory=list)
+    sentences: list[dict] = field(default_factory=list)
+    notice: str = ""
+    removed_citations: list[int] = field(default_factory=list)
+    standalone_question: str = ""
+    prompt_sha256: str = ""
+    latency_ms: float = 0.0
+    hits: list[Hit] = field(default_factory=list, repr=False)
+
+    def as_dict(self) -> dict:
+        keys = ("question", "answer", "refused", "backend", "citations", "sentences", "notice", "removed_citations",
+                "standalone_question", "prompt_sha256", "latency_ms")
+        return {k: getattr(self, k) for k in keys}
+
+
+def to_sources(hits: list[Hit], corpus: Corpus) -> list[Source]:
+    """Retrieved hits as numbered sources (1-based in order)."""
+    out = []
+    for h in hits:
+        art = corpus.catalog.article(h.article_id)
+        out.append(Source(h.article_id, h.title, h.source, h.published_at, h.url, art.text, h.start, h.end))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Offline extractive answerer
+# ---------------------------------------------------------------------------------------------
+
+def question_cue(question: str) -> Callable[[str], float]:
+    """A 0/1 scorer for whether a sentence has what the question type asks for."""
+    q = question.lower().strip()
+    if re.match(r"(when|what (year|date|day|month|time))\b", q) or " when " in f" {q} ":
+        return lambda s: 1.0 if _DATE.search(s) else 0.0
+    if re.search(r"\bhow (many|much)\b", q):
+        return lambda s: 1.0 if _NUMBER.search(s) else 0.0
+    if re.match(r"(who|whom|whose)\b", q):
+        return lambda s: 1.0 if _NAME.search(s) else 0.0
+    if re.match(r"where\b", q):
+        return lambda s: 1.0 if _PLACE.search(s) else 0.0
+    m = re.match(r"(which|what)\s+(?:\w+\s+){0,3}?(\w+)\s+(is|are|was|were|do|does|did|has|have|had|can|will|would)\b", q)
+    if not m:  # "which ministry oversees ...": the word right after which/what is the head
+        m = re.match(r"(which|what)\s+()(\w+)", q)
+    if m:
+        head = set(tokenize(m.group(2) or m.group(3))) - _GENERIC
+        if head:
+            return lambda s: 1.0 if head & set(tokenize(s)) else 0.0
+    return lambda s: 0.0
+
+
+@dataclass
+class Candidate:
+    source: int  # 0-based index into sources
+    start: int
+    end: int
+    text: str
+    score: float = 0.0
+    cos: float = 0.0
+    lex: float = 0.0
+
+
+class OfflineAnswerer:
+    """Extractive answerer: the best-supported sentences of the retrieved passages, cited."""
+
+    backend = "offline-extractive"
+
+    def __init__(self, corpus: Corpus, threshold: float):
+        self.corpus = corpus
+        self.threshold = threshold
+
+    def score(self, question: str, sources: list[Source], context: str | None = None) -> list[Candidate]:
+        """Every sentence of the sources, scored against the question, best first.
+
+        `context` (a follow-up's question plus the previous one) replaces the question for the
+        embedding part only, so a pronoun's referent counts while the words asked still lead.
+        """
+        cands: list[Candidate] = []
+        seen: set[tuple[str, int]] = set()
+        for i, src in enumerate(sources):
+            for sp in sentence_spans(src.article_text, src.start, src.end):
+                key = (src.article_id, sp.start)
+                text = src.article_text[sp.start:sp.end]
+                if key in seen or len(text) < 20:
+                    continue
+                seen.add(key)
+                cands.append(Candidate(i, sp.start, sp.end, text))
+        if not cands:
+            return []
+        vecs = np.asarray(self.corpus.embedder.encode([context or question] + [normalise(c.text) for c in cands]))
+        qv, sv = vecs[0], vecs[1:]
+        bm25 = self.corpus.bm25
+        qwords = [w for w in dict.fromkeys(tokenize(question)) if w not in _GENERIC] or list(dict.fromkeys(tokenize(question)))
+        weights = {w: bm25.idf(w) for w in qwords}
+        total = sum(weights.values()) or 1.0
+        cue = question_cue(question)
+        for c, v in zip(cands, sv):
+            words = set(tokenize(c.text))
+            c.cos = float(v @ qv)
+            c.lex = sum(wt for w, wt in weights.items() if w in words) / total
+            c.score = 0.5 * c.cos + 0.4 * c.lex + 0.1 * cue(c.text)
+        cands.sort(key=lambda c: -c.score)
+        self._vecs = {id(c): v for c, v in zip(cands, sv)}
+        return cands
+
+    def answer(self, question: str, sources: list[Source], context: str | None = None) -> tuple[Validated | None, float]:
+        """(validated answer or None when refusing, best score)."""
+        cands = self.score(question, sources, context)
+        if not cands or cands[0].score < self.threshold:
+            return None, (cands[0].score if cands else 0.0)
+        best = cands[0]
+        chosen = [best]
+        for c in cands[1:8]:
+            if len(chosen) == 3:
+                break
+            if c.score < max(self.threshold, 0.85 * best.score):
+                break
+            v = self._vecs[id(c)]
+            if any(float(v @ self._vecs[id(x)]) > 0.8 for x in chosen):
+                continue  # says the same as a chosen sentence (e.g. a syndicated copy)
+            chosen.append(c)
+        sentences = []
+        for c in chosen:
+            s = Sentence(text=normalise(c.text), cites=[c.source + 1], verdict=SUPPORTED, score=round(c.score, 3))
+            s.spans = {c.source + 1: (c.start, c.end)}
+            sentences.append(s)
+        return assemble(sentences, sources, mark_unsupported=False), best.score
+
+
+# ---------------------------------------------------------------------------------------------
+# LLM path (LangChain LCEL over an OpenAI-compatible endpoint)
+# ---------------------------------------------------------------------------------------------
+
+def make_chat_model(settings: Settings, streaming: bool = False):
+    """ChatOpenAI pointed at RAG_LLM_BASE_URL (OpenAI, Ollama, vLLM, llama.cpp, LM Studio)."""
+    from langchain_openai import ChatOpenAI
+
+    return ChatOpenAI(model=settings.llm_model, base_url=settings.llm_base_url, api_key=settings.resolved_llm_key() or "not-needed",
+                      timeout=settings.llm_timeout, max_retries=0, temperature=settings.llm_temperature, streaming=streaming,
+                      # llama.cpp's server ignores max_completion_tokens (what langchain-openai sends); max_tokens works everywhere.
+                      extra_body={"max_tokens": settings.llm_max_tokens})
+
+
+def format_sources(sources: list[Source]) -> str:
+    """Sources numbered [1]..[k] with title, outlet and date, as the prompt shows them."""
+    lines = []
+    for i, s in enumerate(sources, 1):
+        meta = ", ".join(x for x in (s.source, s.published_at) if x)
+        text = " ".join(s.text.split())
+        lines.append(f'[{i}] "{s.title}"' + (f" ({meta})" if meta else "") + f": {text}")
+    return "\n".join(lines)
+
+
+def _retry_wait(retry_state) -> float:
+    """Honour Retry-After on 429, else exponential backoff (capped)."""
+    exc = retry_state.outcome.exception()
+    resp = getattr(exc, "response", None)
+    if resp is not None:
+        try:
+            return min(30.0, float(resp.headers.get("retry-after")))
+        except (TypeError, ValueError):
+            pass
+    return min(30.0, 0.5 * 2 ** (retry_state.attempt_number - 1))
+
+
+def _with_retries(settings: Settings, fn):
+    import openai
+    from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
+
+    for attempt in Retrying(retry=retry_if_exception_type(openai.RateLimitError), wait=_retry_wait,
+                            stop=stop_after_attempt(settings.llm_max_retries + 1), reraise=True):
+        with attempt:
+            return fn()
+
+
+def build_answer_chain(settings: Settings, retrieve: Callable[[str], list[Source]], streaming: bool = False):
+    """LCEL chain: question -> {sources, question} -> prompt -> ChatOpenAI -> text (sources kept)."""
+    from langchain_core.output_parsers import StrOutputParser
+    from langchain_core.runnables import RunnableLambda, RunnableParallel, RunnablePassthrough
+
+    prompt = load_prompt("answer")
+    template = prompt.chat_template()
+    llm = make_chat_model(settings, streaming)
+
+    def fill(inputs: dict) -> dict:
+        values = {"sources": format_sources(inputs["sources"]), "question": inputs["question"]}
+        prompt.check(values)
+        return values
+
+    generate = RunnableLambda(fill) | template | llm | StrOutputParser()
+    return RunnableParallel(sources=RunnableLambda(retrieve), question=RunnablePassthrough()) | RunnablePassthrough.assign(text=generate)
+
+
+def _llm_error_notice(exc: Exception) -> str:
+    import openai
+
+    if isinstance(exc, openai.APITimeoutError):
+        return "LLM timed out"
+    if isinstance(exc, openai.RateLimitError):
+        return "LLM rate-limited (retries exhausted)"
+    if isinstance(exc, openai.APIConnectionError):
+        return "LLM unreachable"
+    if isinstance(exc, openai.APIStatusError):
+        return f"LLM returned HTTP {exc.status_code}"
+    return f"LLM failed ({type(exc).__name__})"
+
+
+# ---------------------------------------------------------------------------------------------
+# Entry point
+# ---------------------------------------------------------------------------------------------
+
+def _last_user_question(history: list[dict] | None) -> str | None:
+    for msg in reversed(history or []):
+        if msg.get("role") == "user":
+            content = msg.get("content")
+            if isinstance(content, list):  # Gradio 6 content parts
+                content = " ".join(p.get("text", "") for p in content if isinstance(p, dict))
+            return str(content or "").strip() or None
+    return None
+
+
+def _history_text(history: list[dict]) -> str:
+    lines = []
+    for msg in history[-6:]:
+        content = msg.get("content")
+        if isinstance(content, list):
+            content = " ".join(p.get("text", "") for p in content if isinstance(p, dict))
+        lines.append(f"{msg.get('role', 'user')}: {' '.join(str(content or '').split())[:600]}")
+    return "\n".join(lines)
+
+
+def is_follow_up(question: str) -> bool:
+    """A question that leans on the conversation: pronouns or a very short question."""
+    return bool(_PRONOUN.search(question)) or len(question.split()) <= 3
+
+
+class Answerer:
+    """Answers questions over a corpus with the configured backend."""
+
+    def __init__(self, corpus: Corpus, settings: Settings | None = None):
+        self.corpus = corpus
+        self.settings = settings or corpus.settings
+        self.retriever = Retriever(corpus)
+        self.offline = OfflineAnswerer(corpus, self.settings.refusal_threshold)
+
+    def ask(self, question: str, history: list[dict] | None = None, k: int | None = None, sources: list[str] | None = None,
+            since: str | None = None, until: str | None = None, on_token: Callable[[str], None] | None = None,
+            use_llm: bool | None = None) -> Answer:
+        """Answer `question` (with optional chat history) under the filters."""
+        t0 = time.perf_counter()
+        question = (question or "").strip()
+        if not question:
+            raise RagError("empty question; type a question")
+        k = k or self.settings.top_k
+        use_llm = self.settings.llm_enabled if use_llm is None else use_llm
+        notice = ""
+        standalone, article_ids = question, None
+        previous = _last_user_question(history)
+        if previous and is_follow_up(question):
+            if use_llm:
+                try:
+                    standalone = self._condense(question, history)
+                except RagError:
+                    raise
+                except Exception as exc:
+                    notice = f"{_llm_error_notice(exc)} while condensing the follow-up; used the previous question instead. "
+                    standalone = f"{question} {previous}"
+            else:
+                # Offline: search the articles the previous question found, with its words added.
+                prev_hits = self.retriever.search(previous, k, sources, since, until)
+                article_ids = sorted({h.article_id for h in prev_hits}) or None
+                standalone = f"{question} {previous}"
+
+        def retrieve(q: str) -> list[Source]:
+            hits = self.retriever.search(q, k, sources, since, until, article_ids=article_ids)
+            retrieve.hits = hits
+            return to_sources(hits, self.corpus)
+
+        retrieve.hits = []
+        result: Answer | None = None
+        if use_llm:
+            result, llm_notice = self._llm(question, standalone, retrieve, on_token)
+            notice += llm_notice
+        if result is None:
+            srcs = retrieve(standalone)
+            result = self._offline(question, srcs, standalone if standalone != question else None)
+        result.hits = retrieve.hits
+        result.notice = (notice + result.notice).strip()
+        result.standalone_question = standalone if standalone != question else ""
+        result.latency_ms = round((time.perf_counter() - t0) * 1000, 1)
+        return result
+
+    def _offline(self, question: str, srcs: list[Source], context: str | None = None) -> Answer:
+        validated, best = self.offline.answer(question, srcs, context)
+        if validated is None:
+            return Answer(question, REFUSAL, True, OfflineAnswerer.backend,
+                          notice=f"no passage supports an answer (best support {best:.2f} < {self.offline.threshold:.2f})")
+        return Answer(question, validated.answer, False, OfflineAnswerer.backend, validated.citations, validated.sentence_dicts())
+
+    def _condense(self, question: str, history: list[dict]) -> str:
+        prompt = load_prompt("condense")
+        llm = make_chat_model(self.settings)
+        messages = prompt.messages(history=_history_text(history), question=question)
+        reply = _with_retries(self.settings, lambda: llm.invoke(messages))
+        text = " ".join(str(reply.content).split())
+        return text if 3 <= len(text) <= 500 else question
+
+    def _llm(self, question: str, standalone: str, retrieve, on_token) -> tuple[Answer | None, str]:
+        prompt = load_prompt("answer")
+        chain = build_answer_chain(self.settings, retrieve, streaming=on_token is not None)
+        try:
+            if on_token is None:
+                out = _with_retries(self.settings, lambda: chain.invoke(standalone))
+                text, srcs = out["text"], out["sources"]
+            else:
+                pieces: list[str] = []
+                srcs = None
+                for part in chain.stream(standalone):
+                    if "sources" in part:
+                        srcs = part["sources"]
+                    if "text" in part:
+                        pieces.append(part["text"])
+                        on_token(part["text"])
+                text = "".join(pieces)
+                srcs = srcs if srcs is not None else retrieve(standalone)
+        except PromptError:
+            raise
+        except Exception as exc:
+            return None, f"{_llm_error_notice(exc)}; answered offline instead. "
+        backend = f"llm:{self.settings.llm_model}"
+        text = (text or "").strip()
+        if not srcs:
+            return Answer(question, REFUSAL, True, backend, prompt_sha256=prompt.sha256,
+                          notice="no passages matched the question"), ""
+        if _REFUSAL_RE.search(text) and len(text) < 200:
+            return Answer(question, REFUSAL, True, backend, prompt_sha256=prompt.sha256), ""
+        if not text or not re.search(r"\[\d", text):
+            return None, "LLM reply had no citations; answered offline instead. "
+        v = validate(text, srcs, self.corpus.embedder)
+        notes = []
+        if v.removed:
+            notes.append(f"removed citation(s) to nonexistent source(s) {', '.join(f'[{n}]' for n in v.removed)}")
+        flagged = [s for s in v.sentences if s.verdict != SUPPORTED]
+        if flagged:
+            notes.append(f"{len(flagged)} sentence(s) not fully supported by their sources")
+        if not v.supported_any:
+            return Answer(question, REFUSAL, True, backend, sentences=v.sentence_dicts(), removed_citations=v.removed,
+                          prompt_sha256=prompt.sha256,
+                          notice="; ".join(notes + ["no sentence of the LLM answer was supported by the sources, so it was withheld"])), ""
+        return Answer(question, v.answer, False, backend, v.citations, v.sentence_dicts(), "; ".join(notes),
+                      v.removed, prompt_sha256=prompt.sha256), ""
+
+
+def answer(corpus: Corpus, question: str, history: list[dict] | None = None, **kwargs) -> Answer:
+    """Answer a question over `corpus` (see `Answerer.ask` for the options)."""
+    return Answerer(corpus).ask(question, history, **kwargs)
+
+
+def stream_answer(corpus: Corpus, question: str, history: list[dict] | None = None, **kwargs) -> Iterator[str | Answer]:
+    """Yield LLM text pieces as they arrive, then the final validated `Answer`."""
+    import queue
+    import threading
+
+    q: queue.Queue = queue.Queue()
+
+    def work():
+        try:
+            q.put(Answerer(corpus).ask(question, history, on_token=q.put, **kwargs))
+        except Exception as exc:  # surfaced to the caller below
+            q.put(exc)
+
+    threading.Thread(target=work, daemon=True).start()
+    while True:
+        item = q.get()
+        if isinstance(item, Exception):
+            raise item
+        yield item
+        if isinstance(item, Answer):
+            return
