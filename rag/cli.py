@@ -212,5 +212,107 @@ def ask(question: str = typer.Argument(..., help="The question."),
         print_answer(result)
 
 
+@app.command()
+def brief(topic: Optional[str] = typer.Argument(None, help="Topic (omit for the filtered or whole corpus)."),
+          source: list[str] = typer.Option(None, "--source", help="Only this outlet (repeatable)."),
+          since: str = typer.Option(None, "--since", help="Published on/after YYYY-MM-DD."),
+          until: str = typer.Option(None, "--until", help="Published on/before YYYY-MM-DD."),
+          article: list[str] = typer.Option(None, "--article", help="Only these articles (id, title or file name; repeatable)."),
+          max_articles: int = typer.Option(20, "--max-articles", help="At most this many articles."),
+          out_file: Optional[Path] = typer.Option(None, "--out", help="Write the briefing to .md or .html."),
+          offline: bool = typer.Option(False, "--offline", help="Use the offline summariser even if an LLM is set."),
+          as_json: bool = typer.Option(False, "--json", help="Print the briefing as JSON.")):
+    """A cited briefing: key points by theme, timeline, who's who, where sources differ, sources."""
+    from .brief import brief as make_brief
+    from .errors import RagError
+
+    try:
+        corpus = _corpus()
+        if corpus.catalog.stats()["articles"] == 0:
+            _fail(RagError(f"nothing ingested in {state.settings.data_dir}; run `rag ingest corpus/` first"))
+        b = make_brief(corpus, topic, source or None, since, until, article or None, max_articles, use_llm=False if offline else None)
+    except RagError as exc:
+        _fail(exc)
+    if out_file:
+        if out_file.suffix.lower() not in (".md", ".html", ".htm"):
+            _fail(RagError(f"{out_file}: --out must end in .md or .html"))
+        out_file.parent.mkdir(parents=True, exist_ok=True)
+        out_file.write_text(b.html() if out_file.suffix.lower() in (".html", ".htm") else b.markdown(), encoding="utf-8")
+        err.print(f"wrote {out_file}")
+    if as_json:
+        sys.stdout.write(json.dumps(b.as_dict(), ensure_ascii=False, indent=2) + "\n")
+    elif not out_file:
+        sys.stdout.write(b.markdown(link_sources=False))
+
+
+@app.command("eval")
+def eval_cmd(targets: list[str] = typer.Argument(..., help="GOLD file, or `compare A.json B.json`."),
+             retrieval_only: bool = typer.Option(False, "--retrieval-only", help="Only retrieval metrics (no answers)."),
+             k: int = typer.Option(10, "-k", help="Passages retrieved for retrieval metrics."),
+             limit: int = typer.Option(0, "--limit", help="Only the first N questions."),
+             json_out: Optional[Path] = typer.Option(None, "--json", help="Write the full run (metrics, per question) here."),
+             report: Optional[Path] = typer.Option(None, "--report", help="Write report.md/.html and PNG plots here."),
+             floors: Optional[Path] = typer.Option(None, "--floors", help="Fail (exit 3) if a metric is below these floors."),
+             offline: bool = typer.Option(False, "--offline", help="Use the offline answerer even if an LLM is set.")):
+    """Evaluate answers and citations against gold citations; or compare two runs."""
+    from .errors import RagError
+    from .evaluate import METRIC_KEYS, check_floors, compare, evaluate, fmt, write_report
+
+    if targets[0] == "compare":
+        if len(targets) != 3:
+            _fail(RagError("usage: rag eval compare A.json B.json"))
+        try:
+            a, b = (json.loads(Path(t).read_text()) for t in targets[1:])
+        except (OSError, ValueError) as exc:
+            _fail(RagError(f"cannot read run file: {exc}"))
+        t = Table(title=f"{targets[1]} vs {targets[2]}")
+        for col in ("metric", "A", "B", "delta"):
+            t.add_column(col, justify="right")
+        for key, x, y, d in compare(a, b):
+            colour = "" if d is None or abs(d) < 1e-9 else ("green" if (d > 0) != key.startswith("latency") else "red")
+            t.add_row(key, fmt(x), fmt(y), f"[{colour}]{d:+.3f}[/{colour}]" if colour else fmt(d))
+        out.print(t)
+        for name, run in (("A", a), ("B", b)):
+            r = run["run"]
+            out.print(f"{name}: commit {r['git_commit']}, {r['answer_backend']}, {r['embedding_model']}, prompts {r['prompt_hashes']}", highlight=False)
+        return
+    if len(targets) != 1:
+        _fail(RagError("give one gold file (or `compare A.json B.json`)"))
+    try:
+        corpus = _corpus()
+        if corpus.catalog.stats()["articles"] == 0:
+            _fail(RagError(f"nothing ingested in {state.settings.data_dir}; ingest the articles the gold file cites first"))
+        with Progress(TextColumn("evaluating"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err, transient=True) as bar:
+            task = bar.add_task("eval", total=None)
+            result = evaluate(corpus, targets[0], k=k, limit=limit, retrieval_only=retrieval_only,
+                              progress=lambda i, n: bar.update(task, completed=i, total=n), use_llm=False if offline else None)
+    except RagError as exc:
+        _fail(exc)
+    types = list(result["by_type"])
+    t = Table(title=f"{targets[0]}: {result['metrics']['n']} questions, {result['run']['answer_backend']}")
+    t.add_column("metric")
+    t.add_column("all", justify="right")
+    for ty in types:
+        t.add_column(ty, justify="right")
+    for key in METRIC_KEYS:
+        t.add_row(key, fmt(result["metrics"].get(key)), *(fmt(result["by_type"][ty].get(key)) for ty in types))
+    out.print(t)
+    out.print(f"run took {result['run']['duration_s']} s · commit {result['run']['git_commit']}", highlight=False)
+    if json_out:
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        json_out.write_text(json.dumps(result, ensure_ascii=False, indent=1))
+        out.print(f"wrote {json_out}")
+    if report:
+        files = write_report(result, report)
+        out.print(f"wrote {', '.join(str(f) for f in files)}")
+    if floors:
+        failed = check_floors(result, json.loads(floors.read_text()))
+        for line in failed:
+            err.print(f"[red]below floor:[/red] {line}", highlight=False)
+        if failed:
+            raise typer.Exit(3)
+        out.print(f"all metrics meet the floors in {floors}")
+
+
 if __name__ == "__main__":
     app()

@@ -1,0 +1,505 @@
+"""Briefings: a cited one-page summary of many articles on a topic.
+
+Sections: Key points (3-8 bullets grouped by theme), Timeline, Who's who, Where sources differ,
+Sources. Every line cites exact spans of stored articles, numbered [1]..[n] in the Sources list.
+
+Offline (default), extractive:
+* selection: hybrid retrieval for the topic, grouped by article, capped at max_articles (or the
+  explicit articles / filters given);
+* salience: LexRank-style centrality (PageRank over TF-IDF cosine similarities between the
+  candidate sentences) times relevance to the topic, then MMR (lambda 0.7) for non-redundancy;
+* syndicated copies: sentences with TF-IDF cosine >= 0.8 across articles become one bullet
+  citing every copy;
+* themes: the chosen bullets are clustered (agglomerative, cosine) and each group is named by
+  its top TF-IDF terms;
+* entities (Who's who): a documented heuristic, since no English NER model installs offline
+  from a package: capitalised multi-word names, titled people (Rep., President, Gen., ...) and
+  organisation words (Ministry, Council, Corps, Police, ...), ranked by frequency;
+* timeline: sentences stating a date (month + year, full dates, years) plus article dates;
+* differences: sentence pairs from different outlets about the same thing (cosine >= 0.35)
+  whose figures differ.
+
+LLM path: map (prompts/brief_map.md, per article) then reduce (prompts/brief_reduce.md, batched
+so long corpora fit the context), keeping the global citation numbers; every bullet is checked
+by the citation validator and dropped (and counted) if its citations do not resolve or support it.
+"""
+
+from __future__ import annotations
+
+import html as html_lib
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+
+from .answer import make_chat_model, _llm_error_notice, _with_retries
+from .citations import SUPPORTED, WEAK, Source, validate
+from .corpus import Corpus
+from .errors import RagError
+from .prompts import load_prompt
+from .retrieve import Retriever, parse_day
+from .store import date_key
+from .text import normalise, sentence_spans
+
+_MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"]
+_MONTH_RE = "|".join(m.capitalize() for m in _MONTHS) + "|" + "|".join(m[:3].capitalize() + r"\." for m in _MONTHS)
+_DATE_PATTERNS = [
+    re.compile(rf"\b(?P<m>{_MONTH_RE})\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<y>(?:19|20)\d\d)\b"),
+    re.compile(rf"\b(?P<d>\d{{1,2}})\s+(?P<m>{_MONTH_RE})\s+(?P<y>(?:19|20)\d\d)\b"),
+    re.compile(rf"\b(?P<m>{_MONTH_RE})\s+(?:of\s+)?(?P<y>(?:19|20)\d\d)\b"),
+    re.compile(r"\b(?:in|since|by|from|until|of|during)\s+(?P<y>(?:19|20)\d\d)\b"),
+]
+_TITLES = r"(?:Rep\.|Sen\.|Supreme Leader|President|Gen\.|General|Minister|Prime Minister|Secretary|Dr\.|Mr\.|Ms\.|Mrs\.|Gov\.|Judge|Chief|Coach|CEO)"
+_ORG_WORDS = {"Ministry", "Council", "Corps", "Brigade", "Police", "Division", "Committee", "Party", "Army", "Forces", "Department",
+              "Agency", "Court", "Congress", "Senate", "Pentagon", "Company", "Inc", "Corp", "Bank", "University", "League", "Club",
+              "Commission", "Administration", "Organization", "Union", "Group", "Embassy", "Beacon", "Times", "News"}
+_NAME_RE = re.compile(r"\b(?:[A-Z][\w'’-]+|of|the|and|for)(?:\s+(?:[A-Z][\w'’-]+|of|the|for))*")
+_STOP_ENTS = {"The", "A", "An", "In", "On", "At", "But", "And", "He", "She", "It", "They", "We", "This", "That", "During", "According",
+              "Both", "Latest", "Related", "Concerns", "However", "While", "After", "Before", "Iran-backed", "Iranian", "American", "US", "U.S."}
+
+
+@dataclass
+class Point:
+    """One cited line of a briefing."""
+
+    text: str
+    cites: list[int]
+    date: str = ""
+    label: str = ""
+
+
+@dataclass
+class Briefing:
+    """A briefing: sections of cited points and the numbered sources they cite."""
+
+    topic: str
+    scope: str
+    key_points: list[tuple[str, list[Point]]] = field(default_factory=list)
+    timeline: list[Point] = field(default_factory=list)
+    whos_who: list[Point] = field(default_factory=list)
+    differences: list[tuple[Point, Point]] = field(default_factory=list)
+    sources: list[dict] = field(default_factory=list)
+    articles: list[dict] = field(default_factory=list)
+    backend: str = "offline-extractive"
+    notice: str = ""
+    dropped_bullets: int = 0
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict:
+        pt = lambda p: {"text": p.text, "citations": p.cites, **({"date": p.date} if p.date else {}), **({"label": p.label} if p.label else {})}  # noqa: E731
+        return {"topic": self.topic, "scope": self.scope, "backend": self.backend, "notice": self.notice,
+                "key_points": [{"theme": t, "points": [pt(p) for p in ps]} for t, ps in self.key_points],
+                "timeline": [pt(p) for p in self.timeline], "whos_who": [pt(p) for p in self.whos_who],
+                "differences": [[pt(a), pt(b)] for a, b in self.differences], "sources": self.sources,
+                "articles": self.articles, "dropped_bullets": self.dropped_bullets, "seconds": self.seconds}
+
+    def bullets(self) -> list[Point]:
+        """Every cited line in the briefing."""
+        out = [p for _, ps in self.key_points for p in ps] + self.timeline + self.whos_who
+        return out + [p for pair in self.differences for p in pair]
+
+    def markdown(self, link_sources: bool = True) -> str:
+        """The briefing as Markdown; citations link to the Sources entries."""
+        def cite(p: Point) -> str:
+            return "".join(f"[[{n}]](#src-{n})" if link_sources else f"[{n}]" for n in p.cites)
+        lines = [f"# Briefing: {self.topic}", "", f"_{self.scope}_", ""]
+        if self.notice:
+            lines += [f"> {self.notice}", ""]
+        lines += ["## Key points", ""]
+        for theme, pts in self.key_points:
+            lines.append(f"**{theme}**")
+            lines += [f"- {p.text} {cite(p)}" for p in pts]
+            lines.append("")
+        lines += ["## Timeline", ""]
+        lines += [f"- **{p.date}** — {p.text} {cite(p)}" for p in self.timeline] or ["- no dated events found"]
+        lines += ["", "## Who's who", ""]
+        lines += [f"- **{p.label}** — {p.text} {cite(p)}" for p in self.whos_who] or ["- none found"]
+        lines += ["", "## Where sources differ", ""]
+        lines += [f"- {a.text} {cite(a)} **vs** {b.text} {cite(b)}" for a, b in self.differences] or ["- none found"]
+        lines += ["", "## Sources", ""]
+        for s in self.sources:
+            meta = ", ".join(x for x in (s["source"], s["published_at"]) if x)
+            title = f"[{s['title']}]({s['url']})" if s["url"] else s["title"]
+            anchor = f'<a id="src-{s["n"]}"></a>' if link_sources else ""
+            lines.append(f"{s['n']}. {anchor}{title}" + (f" ({meta})" if meta else "") + f": \u201c{' '.join(s['quote'].split())}\u201d")
+        return "\n".join(lines) + "\n"
+
+    def html(self) -> str:
+        """A standalone HTML page of the briefing."""
+        from markdown_it import MarkdownIt
+
+        body = MarkdownIt("commonmark", {"html": True}).render(self.markdown())
+        return (f"<!doctype html><meta charset='utf-8'><title>Briefing: {html_lib.escape(self.topic)}</title>"
+                f"<style>body{{font-family:sans-serif;max-width:860px;margin:2em auto;line-height:1.45}}</style>{body}")
+
+
+class _Registry:
+    """Numbers cited spans [1]..[n] in order of first use."""
+
+    def __init__(self, corpus: Corpus):
+        self.corpus = corpus
+        self.entries: list[dict] = []
+        self._index: dict[tuple[str, int, int], int] = {}
+
+    def cite(self, article_id: str, start: int, end: int) -> int:
+        key = (article_id, start, end)
+        if key not in self._index:
+            art = self.corpus.catalog.article(article_id)
+            n = len(self.entries) + 1
+            self.entries.append({"n": n, "article_id": article_id, "title": art.title, "source": art.source,
+                                 "published_at": art.published_at, "url": art.url, "quote": art.text[start:end],
+                                 "start": start, "end": end})
+            self._index[key] = n
+        return self._index[key]
+
+
+@dataclass
+class _Sent:
+    article_id: str
+    start: int
+    end: int
+    text: str
+    rank: int
+
+
+def select_articles(corpus: Corpus, topic: str | None, sources=None, since=None, until=None,
+                    article_ids: list[str] | None = None, max_articles: int = 20) -> tuple[list[str], dict[str, list[tuple[int, int, int]]]]:
+    """Articles for the briefing and, per article, its relevant chunk spans (start, end, rank)."""
+    cat = corpus.catalog
+    if article_ids:
+        resolved = []
+        for ref in article_ids:
+            found = cat.find(ref)
+            if not found:
+                raise RagError(f"no stored article matches {ref!r}; see `rag stats` or `rag search`")
+            resolved.extend(a.id for a in found)
+        article_ids = list(dict.fromkeys(resolved))
+    chunks: dict[str, list[tuple[int, int, int]]] = {}
+    if topic:
+        hits = Retriever(corpus).search(topic, k=max(40, max_articles * 5), sources=sources, since=since, until=until,
+                                        article_ids=article_ids, query_hints=not sources)
+        for rank, h in enumerate(hits):
+            if h.article_id not in chunks and len(chunks) >= max_articles:
+                continue
+            chunks.setdefault(h.article_id, []).append((h.start, h.end, rank))
+        return list(chunks), chunks
+    lo, hi = parse_day(since, "--since"), parse_day(until, "--until")
+    pool = [a for a in cat.articles() if (not article_ids or a.id in article_ids) and (not sources or a.source in sources)
+            and (not lo or date_key(a.published_at) >= lo) and (not hi or 0 < date_key(a.published_at) <= hi)]
+    pool.sort(key=lambda a: a.published_at, reverse=True)
+    for a in pool[:max_articles]:
+        chunks[a.id] = [(0, len(a.text), 0)]
+    return list(chunks), chunks
+
+
+def _candidates(corpus: Corpus, chunks: dict[str, list[tuple[int, int, int]]]) -> list[_Sent]:
+    out, seen = [], set()
+    for aid, spans in chunks.items():
+        art = corpus.catalog.article(aid)
+        for start, end, rank in spans:
+            for sp in sentence_spans(art.text, start, end):
+                text = art.text[sp.start:sp.end]
+                words = len(text.split())
+                if (aid, sp.start) in seen or words < 6 or words > 80:
+                    continue
+                seen.add((aid, sp.start))
+                out.append(_Sent(aid, sp.start, sp.end, text, rank))
+    return out
+
+
+def _pagerank(sim: np.ndarray, damping: float = 0.85, iters: int = 50) -> np.ndarray:
+    n = sim.shape[0]
+    m = sim.copy()
+    np.fill_diagonal(m, 0)
+    rows = m.sum(axis=1, keepdims=True)
+    m = np.divide(m, rows, out=np.full_like(m, 1.0 / max(n, 1)), where=rows > 0)
+    r = np.full(n, 1.0 / n)
+    for _ in range(iters):
+        r = (1 - damping) / n + damping * (m.T @ r)
+    return r
+
+
+def find_dates(text: str, fallback: str = "") -> str:
+    """The first date stated in `text` as YYYY-MM-DD / YYYY-MM / YYYY ("" when none)."""
+    for pat in _DATE_PATTERNS:
+        m = pat.search(text)
+        if m:
+            g = m.groupdict()
+            y = int(g["y"])
+            if g.get("m"):
+                mon = _MONTHS.index(next(x for x in _MONTHS if x.startswith(g["m"].lower().rstrip(".")[:3]))) + 1
+                if g.get("d"):
+                    try:
+                        return date(y, mon, int(g["d"])).isoformat()
+                    except ValueError:
+                        return f"{y:04d}-{mon:02d}"
+                return f"{y:04d}-{mon:02d}"
+            return f"{y:04d}"
+    return fallback
+
+
+def find_entities(text: str) -> list[str]:
+    """Heuristic named entities: titled people, capitalised multi-word names, organisation names."""
+    ents = []
+    for m in re.finditer(rf"{_TITLES}\s+([A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)+)", text):
+        ents.append(m.group(1))
+    for m in _NAME_RE.finditer(text):
+        words = m.group(0).split()
+        while words and words[0] in ("of", "the", "and", "for"):
+            words.pop(0)
+        while words and words[-1] in ("of", "the", "and", "for"):
+            words.pop()
+        while words and (words[0] in _STOP_ENTS or re.search(r"['’]s$", words[0])):
+            words.pop(0)  # "Iraq's Ministry of Interior" -> "Ministry of Interior"
+        while words and words[-1] in ("of", "the", "and", "for"):
+            words.pop()
+        if not words:
+            continue
+        name = re.sub(r"['’]s$", "", " ".join(words)).strip()
+        caps = [w for w in words if w[:1].isupper()]
+        if len(caps) >= 2 or (caps and caps[-1] in _ORG_WORDS and len(words) >= 1 and words[0] not in _ORG_WORDS) or caps and caps[0] in ("Pentagon", "Congress"):
+            if len(name) > 3:
+                ents.append(name)
+    return ents
+
+
+def brief(corpus: Corpus, topic: str | None = None, sources: list[str] | None = None, since: str | None = None,
+          until: str | None = None, article_ids: list[str] | None = None, max_articles: int = 20,
+          use_llm: bool | None = None) -> Briefing:
+    """Build a cited briefing on `topic` (or on the given articles / filters / whole corpus)."""
+    t0 = time.perf_counter()
+    ids, chunks = select_articles(corpus, topic, sources, since, until, article_ids, max_articles)
+    label = topic or ("selected articles" if article_ids else "all articles")
+    if not ids:
+        raise RagError("no articles match this briefing's topic and filters; ingest articles or widen the filters")
+    arts = [corpus.catalog.article(a) for a in ids]
+    dates = sorted(a.published_at for a in arts if a.published_at)
+    outlets = sorted({a.source for a in arts if a.source})
+    scope = f"{len(arts)} article(s)" + (f", {dates[0]} to {dates[-1]}" if dates else "") + (f"; sources: {', '.join(outlets)}" if outlets else "")
+    b = Briefing(topic=label, scope=scope, articles=[a.as_dict() for a in arts])
+    reg = _Registry(corpus)
+    cands = _candidates(corpus, chunks)
+    if not cands:
+        raise RagError("the selected articles have no sentences to brief on")
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    vec = TfidfVectorizer(stop_words="english", sublinear_tf=True, min_df=1)
+    X = vec.fit_transform([normalise(c.text) for c in cands] + [topic or ""])
+    S, q = X[:-1], X[-1]
+    sim = (S @ S.T).toarray()
+    central = _pagerank(sim)
+    central = central / (central.max() or 1)
+    rel = (S @ q.T).toarray().ravel() if topic else np.zeros(len(cands))
+    rel = rel / (rel.max() or 1)
+    rank_prior = np.array([1.0 / (1 + c.rank / 10) for c in cands])
+    salience = 0.45 * central + 0.35 * rel + 0.2 * rank_prior
+
+    llm = corpus.settings.llm_enabled if use_llm is None else use_llm
+    key_sents: list[list[int]] = []
+    if llm:
+        try:
+            b.key_points, b.dropped_bullets = _llm_key_points(corpus, label, chunks, reg)
+            b.backend = f"llm:{corpus.settings.llm_model}"
+        except RagError:
+            raise
+        except Exception as exc:
+            why = str(exc) if isinstance(exc, ValueError) else _llm_error_notice(exc)
+            b.notice = f"{why}; key points written offline instead."
+            b.key_points = []
+    if not b.key_points:
+        key_sents = _mmr(salience, sim, k=min(8, max(3, len(cands) // 3)), lam=0.7)
+        groups = _merge_copies(key_sents, sim, cands)
+        b.key_points = _themes(groups, cands, S, vec, reg)
+
+    # Timeline: stated dates first, else the article date for sentences with relative time words.
+    events = []
+    for i, c in enumerate(cands):
+        d = find_dates(c.text)
+        if d:
+            events.append((d, salience[i], i))
+    events.sort(key=lambda e: -e[1])
+    chosen, used = [], set()
+    for d, _, i in events:
+        if len(chosen) >= 8:
+            break
+        if any(sim[i, j] > 0.6 for _, j in chosen):
+            continue
+        chosen.append((d, i))
+    for a in arts:
+        if a.published_at and len(chosen) < 12:
+            first = next((i for i, c in enumerate(cands) if c.article_id == a.id), None)
+            if first is not None and first not in {i for _, i in chosen}:
+                chosen.append((a.published_at, first))
+    for d, i in sorted(chosen, key=lambda e: e[0]):
+        c = cands[i]
+        b.timeline.append(Point(normalise(c.text), [reg.cite(c.article_id, c.start, c.end)], date=d))
+        used.add(i)
+
+    # Who's who: most mentioned entities, each with its most salient sentence.
+    counts: dict[str, int] = {}
+    where: dict[str, int] = {}
+    for i, c in enumerate(cands):
+        for e in set(find_entities(c.text)):
+            counts[e] = counts.get(e, 0) + 1
+            if e not in where or salience[i] > salience[where[e]]:
+                where[e] = i
+    names = sorted(counts, key=lambda e: (-counts[e], -salience[where[e]]))
+    kept: list[str] = []
+    for e in names:
+        if any(e in k or k in e for k in kept):
+            continue
+        kept.append(e)
+        if len(kept) == 10:
+            break
+    for e in kept:
+        c = cands[where[e]]
+        b.whos_who.append(Point(normalise(c.text), [reg.cite(c.article_id, c.start, c.end)], label=e))
+
+    b.differences = _differences(cands, sim, reg, salience)
+    b.sources = reg.entries
+    b.seconds = round(time.perf_counter() - t0, 2)
+    return b
+
+
+def _mmr(salience: np.ndarray, sim: np.ndarray, k: int, lam: float) -> list[int]:
+    chosen: list[int] = []
+    remaining = list(np.argsort(-salience))
+    while remaining and len(chosen) < k:
+        best, best_score = None, -1e9
+        for i in remaining[:200]:
+            red = max((sim[i, j] for j in chosen), default=0.0)
+            score = lam * salience[i] - (1 - lam) * red
+            if score > best_score:
+                best, best_score = i, score
+        chosen.append(best)
+        remaining.remove(best)
+    return chosen
+
+
+def _merge_copies(chosen: list[int], sim: np.ndarray, cands: list[_Sent]) -> list[list[int]]:
+    """Each chosen sentence with its near-identical copies in other articles (syndication)."""
+    groups, taken = [], set()
+    for i in chosen:
+        if i in taken:
+            continue
+        group = [i] + [j for j in range(len(cands)) if j != i and sim[i, j] >= 0.8 and cands[j].article_id != cands[i].article_id]
+        copies = {}
+        for j in group:
+            copies.setdefault(cands[j].article_id, j)
+        group = list(copies.values())
+        taken.update(group)
+        groups.append(group)
+    return groups
+
+
+def _themes(groups: list[list[int]], cands: list[_Sent], S, vec, reg: _Registry) -> list[tuple[str, list[Point]]]:
+    points = [Point(normalise(cands[g[0]].text), [reg.cite(cands[j].article_id, cands[j].start, cands[j].end) for j in g]) for g in groups]
+    if len(groups) <= 3:
+        return [(_theme_name([g[0] for g in groups], S, vec), points)]
+    from sklearn.cluster import AgglomerativeClustering
+
+    rows = S[[g[0] for g in groups]].toarray()
+    n_clusters = min(3, len(groups) // 2)
+    labels = AgglomerativeClustering(n_clusters=n_clusters, metric="cosine", linkage="average").fit_predict(rows + 1e-9)
+    out = []
+    for lab in dict.fromkeys(labels):
+        idx = [i for i, l in enumerate(labels) if l == lab]
+        out.append((_theme_name([groups[i][0] for i in idx], S, vec), [points[i] for i in idx]))
+    return out
+
+
+def _theme_name(rows: list[int], S, vec) -> str:
+    weights = np.asarray(S[rows].sum(axis=0)).ravel()
+    terms = vec.get_feature_names_out()
+    top = [terms[i] for i in np.argsort(-weights)[:3] if weights[i] > 0]
+    return " · ".join(t.capitalize() for t in top) or "General"
+
+
+_FIG = re.compile(r"\b\d[\d,.]*\b(?:\s*(?:percent|%|million|billion|thousand))?")
+
+
+def _differences(cands: list[_Sent], sim: np.ndarray, reg: _Registry, salience: np.ndarray) -> list[tuple[Point, Point]]:
+    out, used = [], set()
+    cat = reg.corpus.catalog
+    order = np.argsort(-salience)
+    for i in order[:150]:
+        fi = {x.replace(",", "") for x in _FIG.findall(cands[i].text)}
+        if not fi or i in used:
+            continue
+        for j in order[:150]:
+            if j == i or j in used or cands[j].article_id == cands[i].article_id:
+                continue
+            if cat.article(cands[j].article_id).source == cat.article(cands[i].article_id).source:
+                continue
+            if not (0.35 <= sim[i, j] < 0.8):
+                continue
+            fj = {x.replace(",", "") for x in _FIG.findall(cands[j].text)}
+            if fj and fi != fj and not (fi & fj and len(fi ^ fj) == 0):
+                a, c = cands[i], cands[j]
+                out.append((Point(normalise(a.text), [reg.cite(a.article_id, a.start, a.end)]),
+                            Point(normalise(c.text), [reg.cite(c.article_id, c.start, c.end)])))
+                used.update((i, j))
+                break
+        if len(out) >= 4:
+            break
+    return out
+
+
+def _llm_key_points(corpus: Corpus, topic: str, chunks: dict[str, list[tuple[int, int, int]]], reg: _Registry):
+    """Map per article, reduce in batches; keep only bullets whose citations resolve and are supported."""
+    settings = corpus.settings
+    llm = make_chat_model(settings)
+    map_prompt, reduce_prompt = load_prompt("brief_map"), load_prompt("brief_reduce")
+    sources: list[Source] = []
+    notes: list[str] = []
+    for aid, spans in chunks.items():
+        art = corpus.catalog.article(aid)
+        numbered = []
+        for start, end, _ in spans[:4]:
+            sources.append(Source(aid, art.title, art.source, art.published_at, art.url, art.text, start, end))
+            numbered.append(f"[{len(sources)}] {' '.join(art.text[start:end].split())}")
+        msgs = map_prompt.messages(topic=topic, sources="\n".join(numbered))
+        reply = _with_retries(settings, lambda: llm.invoke(msgs))
+        notes += [ln.strip() for ln in str(reply.content).splitlines() if ln.strip().startswith("-") and "none" not in ln.lower()[:8]]
+    # Reduce in batches that fit comfortably in a small context window, then reduce the results.
+    while True:
+        batches, cur = [], []
+        for n in notes:
+            if sum(len(x) for x in cur) + len(n) > 6000 and cur:
+                batches.append(cur)
+                cur = []
+            cur.append(n)
+        if cur:
+            batches.append(cur)
+        outputs = []
+        for batch in batches:
+            msgs = reduce_prompt.messages(topic=topic, notes="\n".join(batch))
+            outputs.append(str(_with_retries(settings, lambda: llm.invoke(msgs)).content))
+        if len(batches) <= 1:
+            break
+        notes = [ln.strip() for o in outputs for ln in o.splitlines() if ln.strip().startswith("-")]
+    themes: list[tuple[str, list]] = []
+    dropped = 0
+    theme = "Key points"
+    for line in "\n".join(outputs).splitlines():
+        s = line.strip()
+        if s.startswith("#"):
+            theme = s.lstrip("#").strip() or theme
+            continue
+        if not s.startswith("-"):
+            continue
+        v = validate(s.lstrip("- ").strip(), sources, corpus.embedder, mark_unsupported=False)
+        sent = v.sentences[0] if v.sentences else None
+        if v.removed or not sent or not sent.cites or any(x.verdict not in (SUPPORTED, WEAK) for x in v.sentences):
+            dropped += 1
+            continue
+        cites = [reg.cite(c["article_id"], c["start"], c["end"]) for c in v.citations]
+        text = " ".join(x.text for x in v.sentences)
+        if not themes or themes[-1][0] != theme:
+            themes.append((theme, []))
+        themes[-1][1].append(Point(text, cites))
+    if not themes:
+        raise ValueError("the LLM produced no bullet with valid citations")
+    return themes, dropped

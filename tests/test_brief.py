@@ -1,0 +1,132 @@
+"""Briefings: seed article and a one-topic MultiHop-RAG slice (offline), LLM map-reduce (scripted server)."""
+
+import json
+import re
+
+import pytest
+
+from rag import Settings, ingest
+from rag.brief import brief, find_dates
+
+from .conftest import MULTIHOP
+from .llm_server import ScriptedLLM
+
+TOPIC = "Iran-backed militias and Iraqi security forces"
+
+
+def _check_citations(b, corpus):
+    n_sources = len(b.sources)
+    for p in b.bullets():
+        assert p.cites, p.text
+        assert all(1 <= n <= n_sources for n in p.cites)
+    for s in b.sources:
+        art = corpus.catalog.article(s["article_id"])
+        assert art.text[s["start"]:s["end"]] == s["quote"]
+
+
+def test_seed_briefing(seed_corpus):
+    b = brief(seed_corpus, TOPIC, use_llm=False)
+    md = b.markdown()
+    for must in ("Badr Corps", "Ministry of Interior", "fifth and eighth divisions"):
+        assert must in md
+    assert 3 <= sum(len(ps) for _, ps in b.key_points) <= 8
+    assert any(p.date == "2021-06" and "June 2021" in p.text for p in b.timeline)
+    assert [p.date for p in b.timeline] == sorted(p.date for p in b.timeline)
+    _check_citations(b, seed_corpus)
+    for section in ("## Key points", "## Timeline", "## Who's who", "## Where sources differ", "## Sources"):
+        assert section in md
+    assert "](#src-1)" in md and 'id="src-1"' in md
+    assert "<h2>Key points</h2>" in b.html()
+
+
+def test_llm_with_no_valid_bullet_falls_back_offline(seed_corpus):
+    server = ScriptedLLM()
+    try:
+        server.script({"content": "- Bananas are yellow [9]."})
+        from rag import Corpus
+
+        corpus = Corpus(Settings(data_dir=seed_corpus.settings.data_dir, llm_base_url=server.url, llm_timeout=5), embedder=seed_corpus.embedder)
+        b = brief(corpus, TOPIC, max_articles=1)
+        assert b.backend == "offline-extractive" and "no bullet with valid citations" in b.notice
+        assert "Bananas" not in b.markdown()
+    finally:
+        server.close()
+
+
+def test_find_dates():
+    assert find_dates("At the end of June 2021, Iraq witnessed") == "2021-06"
+    assert find_dates("on October 7, 2023 the firm") == "2023-10-07"
+    assert find_dates("long after the invasion of 2003") == "2003"
+    assert find_dates("no date here") == ""
+
+
+@pytest.fixture(scope="module")
+def ftx_corpus(tmp_path_factory, embedder):
+    from rag import Corpus
+
+    records = [r for r in json.loads((MULTIHOP / "corpus.json").read_text())
+               if "Bankman-Fried" in r["body"] or "crypto" in r["body"]][:26]
+    d = tmp_path_factory.mktemp("ftx")
+    f = d / "ftx.json"
+    f.write_text(json.dumps(records))
+    corpus = Corpus(Settings(data_dir=d / "data"), embedder=embedder)
+    ingest(corpus, [str(f)])
+    return corpus, records
+
+
+def test_topic_briefing_over_many_articles(ftx_corpus):
+    corpus, records = ftx_corpus
+    assert len(records) >= 20
+    b = brief(corpus, "Sam Bankman-Fried FTX fraud trial", max_articles=30, use_llm=False)
+    _check_citations(b, corpus)
+    cited_outlets = {s["source"] for s in b.sources}
+    assert len(cited_outlets) >= 2
+    assert [p.date for p in b.timeline] == sorted(p.date for p in b.timeline)
+    texts = [re.sub(r"\W+", " ", p.text.lower()) for _, ps in b.key_points for p in ps]
+    assert len(texts) == len(set(texts))  # no bullet repeated from a syndicated copy
+    assert b.seconds < 60
+
+
+def test_syndicated_copies_merge_into_one_bullet(make_corpus, tmp_path):
+    body = ("The city council approved a new budget of 40 million dollars for the harbour on Monday. "
+            "Work on the harbour wall starts in June 2024, the mayor said. "
+            "Residents had complained about flooding for years. The budget vote was 7 to 2.")
+    recs = [{"title": "Harbour budget approved", "source": "Coast Daily", "published_at": "2024-03-01", "url": "https://a.test/1", "body": body},
+            {"title": "Council backs harbour plan", "source": "Wire Service", "published_at": "2024-03-02", "url": "https://b.test/2",
+             "body": body + " More local news follows in our weekend edition of the paper."}]
+    f = tmp_path / "dup.json"
+    f.write_text(json.dumps(recs))
+    corpus = make_corpus()
+    ingest(corpus, [str(f)], keep_duplicates=True)
+    b = brief(corpus, "harbour budget", use_llm=False)
+    merged = [p for _, ps in b.key_points for p in ps if len(p.cites) == 2]
+    assert merged, b.markdown()
+    outlets = {b.sources[n - 1]["source"] for n in merged[0].cites}
+    assert outlets == {"Coast Daily", "Wire Service"}
+
+
+def test_llm_map_reduce_drops_broken_citations(seed_corpus):
+    from rag import Retriever
+
+    hits = Retriever(seed_corpus).search(TOPIC, k=40)
+    n = next(i for i, h in enumerate(hits, 1) if "fifth and eighth divisions" in h.text)
+    server = ScriptedLLM()
+    try:
+        server.script(
+            {"content": f"- The fifth and eighth divisions of the Iraqi Army hold sympathetic officers [{n}]."},
+            {"content": f"## Militias\n- Officers sympathetic to militias are in the fifth and eighth divisions of the Iraqi Army [{n}].\n"
+                        f"- The Badr Corps seized the central bank in 1999 [42].\n- Unrelated claim about football scores in Madrid [{n}]."})
+        settings = Settings(data_dir=seed_corpus.settings.data_dir, llm_base_url=server.url, llm_model="test-model", llm_timeout=5)
+        from rag import Corpus
+
+        corpus = Corpus(settings, embedder=seed_corpus.embedder)
+        b = brief(corpus, TOPIC, max_articles=1)
+        assert b.backend == "llm:test-model"
+        points = [p for _, ps in b.key_points for p in ps]
+        assert len(points) == 1 and "fifth and eighth divisions" in points[0].text
+        assert b.dropped_bullets == 2
+        assert "[42]" not in b.markdown()
+        _check_citations(b, corpus)
+        assert any("Topic: " + TOPIC in r["messages"][1]["content"] for r in server.requests)
+    finally:
+        server.close()

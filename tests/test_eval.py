@@ -1,0 +1,59 @@
+"""`rag eval` on the shipped seed gold file: report files, floors, compare, MultiHop format."""
+
+import json
+import os
+import subprocess
+import sys
+
+from rag.evaluate import check_floors, evaluate, load_gold
+
+from .conftest import MULTIHOP, ROOT, SEED
+
+RAG = [sys.executable, "-m", "rag.cli"]
+
+
+def test_seed_gold_file_is_well_formed():
+    qs = load_gold(ROOT / "eval" / "seed.jsonl")
+    assert len(qs) >= 15 and sum(not q.answerable for q in qs) >= 3
+    assert all(q.gold_citations for q in qs if q.answerable)
+
+
+def test_seed_eval_metrics(seed_corpus):
+    result = evaluate(seed_corpus, ROOT / "eval" / "seed.jsonl", use_llm=False)
+    m = result["metrics"]
+    assert m["n"] >= 15
+    assert m["hits_at_4"] == 1.0  # one article, every gold quote inside some chunk
+    assert m["citation_recall"] >= 0.8 and m["citation_precision"] >= 0.9
+    assert m["refusal_recall"] == 1.0
+    assert set(result["run"]) >= {"git_commit", "prompt_hashes", "settings", "embedding_model"}
+    assert "llm_api_key" not in result["run"]["settings"]
+    floors = json.loads((ROOT / "eval" / "floors.json").read_text())
+    assert check_floors(result, floors) == []
+    assert check_floors(result, {"hits_at_4": 1.01}) == ["hits_at_4 1.0 is below the floor 1.01"]
+
+
+def test_multihop_query_format_is_read():
+    qs = load_gold(MULTIHOP / "queries-dev.json")
+    assert len(qs) == 852
+    assert sum(not q.answerable for q in qs) == 95
+    q = next(q for q in qs if q.answerable)
+    assert q.question_type and q.gold_citations[0]["quote"] and q.answer
+
+
+def test_cli_eval_writes_report_and_compare(tmp_path):
+    env = {**os.environ, "RAG_DATA_DIR": str(tmp_path / "data")}
+    subprocess.run(RAG + ["ingest", str(SEED)], env=env, check=True, capture_output=True, timeout=300)
+    out = tmp_path / "out"
+    p = subprocess.run(RAG + ["eval", str(ROOT / "eval" / "seed.jsonl"), "--report", str(out), "--json", str(tmp_path / "a.json"),
+                              "--floors", str(ROOT / "eval" / "floors.json")], env=env, capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    assert "citation_recall" in p.stdout and "all metrics meet the floors" in p.stdout
+    for name in ("report.md", "report.html", "metrics_by_type.png", "latency.png", "questions.jsonl"):
+        assert (out / name).stat().st_size > 0
+    for png in ("metrics_by_type.png", "latency.png"):
+        assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    p = subprocess.run(RAG + ["eval", "--retrieval-only", str(ROOT / "eval" / "seed.jsonl"), "--json", str(tmp_path / "b.json")],
+                       env=env, capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    p = subprocess.run(RAG + ["eval", "compare", str(tmp_path / "a.json"), str(tmp_path / "b.json")], env=env, capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0 and "hits_at_4" in p.stdout and "delta" in p.stdout
