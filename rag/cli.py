@@ -245,6 +245,21 @@ def brief(topic: Optional[str] = typer.Argument(None, help="Topic (omit for the 
         sys.stdout.write(b.markdown(link_sources=False))
 
 
+@app.command()
+def ui(host: str = typer.Option(None, "--host", help="Bind address (default 127.0.0.1)."),
+       port: int = typer.Option(None, "--port", help="Port (default 7860)."),
+       auth: str = typer.Option(None, "--auth", help="user:password required to open the app (or RAG_UI_AUTH).")):
+    """Launch the Gradio app (Ask, Briefing, Library, Evaluate); never a public share link."""
+    from .errors import RagError
+
+    try:
+        from ui.app import launch
+
+        launch(state.settings, host, port, auth, block=True)
+    except RagError as exc:
+        _fail(exc)
+
+
 @app.command("eval")
 def eval_cmd(targets: list[str] = typer.Argument(..., help="GOLD file, or `compare A.json B.json`."),
              retrieval_only: bool = typer.Option(False, "--retrieval-only", help="Only retrieval metrics (no answers)."),

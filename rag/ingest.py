@@ -187,7 +187,7 @@ def _store_group(corpus: Corpus, group, report: IngestReport) -> int:
     vectors.upsert([c.id for _, c in all_chunks], vecs.tolist(), [chunk_metadata(a, c) for a, c in all_chunks],
                    [c.text for _, c in all_chunks])
     for art, olds, m, chunks in group:
-        old_chunk_ids = [cid for old in olds for cid in _chunk_ids_of(catalog, old)]
+        old_chunk_ids = [cid for old in olds for cid in catalog.chunk_ids_of(old)]
         catalog.add(art, chunks, np.asarray(m.hashvalues, dtype=np.uint64).tobytes(), replaces=olds)
         stale = [cid for cid in old_chunk_ids if cid not in {c.id for c in chunks}]
         if stale:
@@ -195,7 +195,3 @@ def _store_group(corpus: Corpus, group, report: IngestReport) -> int:
         (report.replaced if olds else report.added).append(_brief(art, chunks=len(chunks), replaces=olds) if olds else _brief(art, chunks=len(chunks)))
         report.chunks_added += len(chunks)
     return len(group)
-
-
-def _chunk_ids_of(catalog, article_id: str) -> list[str]:
-    return [r[0] for r in catalog.db.execute("SELECT id FROM chunks WHERE article_id=?", (article_id,))]

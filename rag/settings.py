@@ -67,7 +67,7 @@ class Settings(BaseSettings):
     llm_temperature: float = 0.0
     llm_max_tokens: int = 512
 
-    refusal_threshold: float = Field(0.42, description="Offline answerer: minimum support score to answer.")
+    refusal_threshold: float = Field(0.36, description="Offline answerer: minimum support score to answer.")
 
     ui_host: str = "127.0.0.1"
     ui_port: int = 7860

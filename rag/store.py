@@ -79,9 +79,14 @@ class Catalog:
         self._cache: dict[str, StoredArticle] = {}
 
     # -- meta -------------------------------------------------------------------------------
+    def _rows(self, sql: str, params: tuple = ()) -> list[tuple]:
+        # One connection is shared by the UI's worker threads; sqlite3 needs calls serialised.
+        with self._lock:
+            return self.db.execute(sql, params).fetchall()
+
     def get_meta(self, key: str) -> str | None:
-        row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
-        return row[0] if row else None
+        rows = self._rows("SELECT value FROM meta WHERE key=?", (key,))
+        return rows[0][0] if rows else None
 
     def set_meta(self, key: str, value: str) -> None:
         with self._lock, self.db:
@@ -93,15 +98,16 @@ class Catalog:
         return int(self.get_meta("generation") or 0)
 
     def _bump(self) -> None:
-        self.db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('generation', ?)", (str(self.generation + 1),))
+        row = self.db.execute("SELECT value FROM meta WHERE key='generation'").fetchone()
+        self.db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('generation', ?)", (str(int(row[0] if row else 0) + 1),))
         self._cache.clear()
 
     # -- articles ---------------------------------------------------------------------------
     def has(self, article_id: str) -> bool:
-        return self.db.execute("SELECT 1 FROM articles WHERE id=?", (article_id,)).fetchone() is not None
+        return bool(self._rows("SELECT 1 FROM articles WHERE id=?", (article_id,)))
 
     def ids_for_key(self, key: str) -> list[str]:
-        return [r[0] for r in self.db.execute("SELECT id FROM articles WHERE key=?", (key,))]
+        return [r[0] for r in self._rows("SELECT id FROM articles WHERE key=?", (key,))]
 
     def add(self, article: Article, chunks: Sequence, minhash: bytes | None, replaces: Iterable[str] = ()) -> None:
         """Commit an article and its chunk spans (after its vectors are stored), replacing others."""
@@ -128,53 +134,58 @@ class Catalog:
         return n
 
     def article(self, article_id: str) -> StoredArticle | None:
-        if article_id in self._cache:
-            return self._cache[article_id]
-        row = self.db.execute(
-            "SELECT id,key,path,origin,title,source,author,published_at,url,text,n_chunks FROM articles WHERE id=?",
-            (article_id,)).fetchone()
-        if row is None:
+        cached = self._cache.get(article_id)
+        if cached is not None:
+            return cached
+        rows = self._rows("SELECT id,key,path,origin,title,source,author,published_at,url,text,n_chunks FROM articles WHERE id=?",
+                          (article_id,))
+        if not rows:
             return None
-        art = StoredArticle(*row)
+        art = StoredArticle(*rows[0])
         self._cache[article_id] = art
         return art
 
     def find(self, ref: str) -> list[StoredArticle]:
         """Articles matching an id, id prefix, exact title, url or file name."""
-        rows = self.db.execute(
+        rows = self._rows(
             "SELECT id FROM articles WHERE id=? OR id LIKE ? OR title=? OR url=? OR origin=? OR path=? OR path LIKE ?",
-            (ref, ref + "%" if len(ref) >= 6 else "\x00", ref, ref, ref, ref, "%/" + ref)).fetchall()
+            (ref, ref + "%" if len(ref) >= 6 else "\x00", ref, ref, ref, ref, "%/" + ref))
         return [a for a in (self.article(r[0]) for r in rows) if a]
 
     def articles(self) -> list[StoredArticle]:
-        rows = self.db.execute("SELECT id FROM articles ORDER BY published_at, title").fetchall()
+        rows = self._rows("SELECT id FROM articles ORDER BY published_at, title")
         return [a for a in (self.article(r[0]) for r in rows) if a]
 
     def minhashes(self) -> list[tuple[str, bytes]]:
-        return [(r[0], r[1]) for r in self.db.execute("SELECT id, minhash FROM articles WHERE minhash IS NOT NULL")]
+        return [(r[0], r[1]) for r in self._rows("SELECT id, minhash FROM articles WHERE minhash IS NOT NULL")]
 
     def paths(self) -> list[tuple[str, str]]:
-        return list(self.db.execute("SELECT id, path FROM articles"))
+        return self._rows("SELECT id, path FROM articles")
 
     def chunk_rows(self) -> list[tuple[str, str, int, int]]:
         """(chunk id, article id, start, end) for every chunk, in a stable order."""
-        return list(self.db.execute('SELECT id, article_id, start, "end" FROM chunks ORDER BY article_id, ordinal'))
+        return self._rows('SELECT id, article_id, start, "end" FROM chunks ORDER BY article_id, ordinal')
 
     def chunk_ids(self) -> set[str]:
-        return {r[0] for r in self.db.execute("SELECT id FROM chunks")}
+        return {r[0] for r in self._rows("SELECT id FROM chunks")}
 
     def stats(self) -> dict:
-        n_art, n_chunks = self.db.execute("SELECT (SELECT COUNT(*) FROM articles), (SELECT COUNT(*) FROM chunks)").fetchone()
-        sources = dict(self.db.execute("SELECT source, COUNT(*) FROM articles GROUP BY source ORDER BY COUNT(*) DESC"))
-        lo, hi = self.db.execute("SELECT MIN(published_at), MAX(published_at) FROM articles WHERE published_at != ''").fetchone()
+        n_art, n_chunks = self._rows("SELECT (SELECT COUNT(*) FROM articles), (SELECT COUNT(*) FROM chunks)")[0]
+        sources = dict(self._rows("SELECT source, COUNT(*) FROM articles GROUP BY source ORDER BY COUNT(*) DESC"))
+        lo, hi = self._rows("SELECT MIN(published_at), MAX(published_at) FROM articles WHERE published_at != ''")[0]
         return {"articles": n_art, "chunks": n_chunks, "sources": sources, "date_from": lo, "date_to": hi,
                 "embedding_model": self.get_meta("embedding_model"), "embedding_dim": int(self.get_meta("embedding_dim") or 0)}
 
     def sources(self) -> list[str]:
-        return [r[0] for r in self.db.execute("SELECT DISTINCT source FROM articles WHERE source != '' ORDER BY source")]
+        return [r[0] for r in self._rows("SELECT DISTINCT source FROM articles WHERE source != '' ORDER BY source")]
+
+    def chunk_ids_of(self, article_id: str) -> list[str]:
+        """Chunk ids of one article."""
+        return [r[0] for r in self._rows("SELECT id FROM chunks WHERE article_id=?", (article_id,))]
 
     def close(self) -> None:
-        self.db.close()
+        with self._lock:
+            self.db.close()
 
 
 def chunk_metadata(article: Article | StoredArticle, chunk) -> dict:

@@ -13,7 +13,7 @@ SEED_QUESTIONS = [
     ("When did Iraq witness a wave of escalation between American forces and the PMF?", ["June 2021"], "June 2021"),
     ("Which militia is the most prominent of the PMF militias?", ["Badr Corps"], "most prominent"),
     ("Who is Iran's Supreme Leader?", ["Khamenei"], "Khamenei"),
-    ("Which newspaper reported the Pentagon inspector-general's findings?", ["Free Beacon"], "Free Beacon"),
+    ("In which newspaper was Joe Wilson quoted?", ["Free Beacon"], "Free Beacon"),
     ("Who told US Congress that officers sympathetic to Iranian interests are concentrated in Iraqi forces?", ["inspector-general"], "inspector-general"),
     ("What targets did American planes raid on the Syrian-Iraqi border?", ["PMF bases"], "PMF bases"),
     ("Which council tried to cut off funding during the Trump presidency?", ["National Security Council"], "National Security Council"),

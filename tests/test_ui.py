@@ -1,0 +1,206 @@
+"""The Gradio app in a real browser (Debian chromium driven by Playwright) and via gradio_client."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from rag import Corpus, Settings, ingest
+
+from .conftest import ROOT, SEED, free_port
+
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]
+NEW_ARTICLE = """---
+title: Harbour authority names new chief
+source: Coast Weekly
+published_at: 2024-03-02
+url: https://coast.example/harbour-chief
+---
+The harbour authority has named Marta Quintero as its new chief executive, replacing Tom Reyes after eleven years.
+
+Quintero previously ran the cargo terminal at Port Esk, where she doubled container traffic between 2018 and 2022.
+"""
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, embedder):
+    from ui.app import launch
+
+    d = tmp_path_factory.mktemp("ui")
+    settings = Settings(data_dir=d / "data")
+    corpus = Corpus(settings, embedder=embedder)
+    ingest(corpus, [str(SEED)])
+    port = free_port()
+    demo, url = launch(settings, "127.0.0.1", port, block=False, corpus=corpus)
+    yield url.rstrip("/"), d
+    demo.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=shutil.which("chromium") or "/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, server, request):
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    pg = context.new_page()
+    pg.set_default_timeout(90_000)
+    pg.goto(server[0])
+    yield pg
+    ARTIFACTS.mkdir(exist_ok=True)
+    failed = getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed
+    if failed or os.environ.get("RAG_UI_SCREENSHOTS"):
+        pg.screenshot(path=str(ARTIFACTS / f"{request.node.name}{'-FAILED' if failed else ''}.png"))
+    context.close()
+
+
+@pytest.hookimpl(tryfirst=True, hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    setattr(item, "rep_" + rep.when, rep)
+
+
+def ask(page, question: str) -> None:
+    page.locator("#question textarea").fill(question)
+    page.locator("#ask-btn").click()
+
+
+def test_ask_click_citation_shows_highlighted_passage(page):
+    from playwright.sync_api import expect
+
+    ask(page, "Which Iraqi army divisions are named?")
+    chat = page.locator("#chat")
+    expect(chat).to_contain_text("fifth")
+    marker = chat.locator('a[href="#cite-1"]').first
+    expect(marker).to_be_visible()
+    expect(page.locator("#backend-line")).to_contain_text("offline extractive")
+    context = page.locator("#cite-1 .src-context")
+    expect(context).to_be_hidden()
+    marker.click()
+    expect(page.locator("#cite-1")).to_have_class(re.compile(r"\bactive\b"))
+    mark = page.locator("#cite-1 .src-context mark")
+    expect(mark).to_be_visible()
+    expect(mark).to_contain_text("fifth and eighth divisions")
+    expect(chat).to_contain_text("supported")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "ask-1280x800.png"))
+    # the highlighted span is visible inside the panel without scrolling the whole page
+    box = mark.bounding_box()
+    assert box and box["y"] + box["height"] <= 800
+
+
+def test_refusal_is_shown_as_such(page):
+    from playwright.sync_api import expect
+
+    ask(page, "What is the capital of France?")
+    expect(page.locator("#chat")).to_contain_text("Refused")
+
+
+def test_upload_then_ask_about_it(page, tmp_path):
+    from playwright.sync_api import expect
+
+    f = tmp_path / "harbour chief (new).md"
+    f.write_text(NEW_ARTICLE)
+    page.get_by_role("tab", name="Library").click()
+    page.locator("#upload input[type=file]").set_input_files(str(f))
+    page.locator("#ingest-btn").click()
+    expect(page.locator("#ingest-results")).to_contain_text("ingested")
+    expect(page.locator("#articles-table")).to_contain_text("Harbour authority names new chief")
+    page.get_by_role("tab", name="Ask").click()
+    ask(page, "Who is the new chief executive of the harbour authority?")
+    chat = page.locator("#chat")
+    expect(chat).to_contain_text("Marta Quintero")
+    chat.locator('a[href="#cite-1"]').first.click()
+    expect(page.locator("#cite-1")).to_contain_text("Harbour authority names new chief")
+
+
+def test_briefing_tab(page):
+    from playwright.sync_api import expect
+
+    page.get_by_role("tab", name="Briefing").click()
+    page.locator("#brief-topic textarea").fill("Iran-backed militias and Iraqi security forces")
+    page.locator("#brief-btn").click()
+    out = page.locator("#brief-out")
+    expect(out).to_contain_text("Key points")
+    expect(out).to_contain_text("Badr Corps")
+    expect(out).to_contain_text("Timeline")
+    expect(page.locator("#brief-download")).to_contain_text(".md")
+
+
+def test_evaluate_tab(page):
+    from playwright.sync_api import expect
+
+    page.get_by_role("tab", name="Evaluate").click()
+    page.locator("#eval-btn").click()
+    table = page.locator("#eval-metrics")
+    expect(table).to_contain_text("citation_recall", timeout=180_000)
+    expect(table).to_contain_text("hits_at_4")
+
+
+def test_gradio_client_ask_and_ingest(server, tmp_path):
+    from gradio_client import Client, handle_file
+
+    url, _ = server
+    client = Client(url, verbose=False)
+    result = client.predict("Which Iraqi army divisions are named?", [], "", "", api_name="/ask")
+    assert not result["refused"] and "fifth" in result["answer"]
+    assert any("fifth and eighth divisions" in c["quote"] for c in result["citations"])
+    f = tmp_path / "dam.txt"
+    f.write_text("River dam opens\nThe new river dam opened on Tuesday and will power 40,000 homes, the utility said.")
+    rows = client.predict([handle_file(str(f))], api_name="/ingest")
+    assert rows[0][0] == "dam.txt" and rows[0][1] == "ingested"
+    titles = [r[0] for r in client.predict("dam", api_name="/articles")]
+    assert "River dam opens" in titles
+    bad = tmp_path / "evil.exe"
+    bad.write_bytes(b"MZ")
+    rows = client.predict([handle_file(str(bad))], api_name="/ingest")
+    assert rows[0][1] == "error" and "not allowed" in rows[0][2]
+
+
+def test_api_cannot_read_files_outside_uploads(server, tmp_path):
+    """A raw API call naming a server-side path (not an upload) reads nothing."""
+    import httpx
+
+    secret = tmp_path / "secret.txt"
+    secret.write_text("Secret memo\nThe vault code is 1234 and nobody may know it.")
+    url = server[0]
+    forged = {"path": str(secret), "orig_name": "secret.txt", "meta": {"_type": "gradio.FileData"}}
+    r = httpx.post(f"{url}/gradio_api/call/ingest", json={"data": [[forged]]}, timeout=30)
+    if r.status_code == 200:
+        event = r.json()["event_id"]
+        body = httpx.get(f"{url}/gradio_api/call/ingest/{event}", timeout=60).text
+        assert "ingested" not in body and "unchanged" not in body
+    from gradio_client import Client
+
+    titles = [row[0] for row in Client(url, verbose=False).predict("", api_name="/articles")]
+    assert "Secret memo" not in titles
+
+
+def test_api_eval_rejects_paths(server):
+    from gradio_client import Client
+
+    client = Client(server[0], verbose=False)
+    with pytest.raises(Exception, match="unknown gold file"):
+        client.predict("../../etc/passwd", 0, api_name="/eval")
+
+
+def test_upload_names_are_sanitised():
+    from ui.app import safe_name
+
+    assert safe_name("../../etc/passwd") == "passwd"
+    assert safe_name("..\\..\\win.ini") == "win.ini"
+    assert safe_name("my report (final).md") == "my_report_final_.md"
+    assert "/" not in safe_name("a/b/../c.txt") and safe_name("...") == "upload"
