@@ -96,7 +96,10 @@ def iter_files(paths: Iterable[str | os.PathLike], errors: list[IngestError]) ->
             for dirpath, dirnames, filenames in os.walk(p, followlinks=False):
                 dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
                 for name in sorted(filenames):
-                    if name.startswith(".") or name in ("SOURCE.md", "README.md"):
+                    if name in (".DS_Store", ".gitkeep", "SOURCE.md", "README.md"):
+                        continue  # folder notes and OS litter, not articles
+                    if name.startswith("."):
+                        errors.append(IngestError(str(Path(dirpath) / name), "hidden file skipped; rename it without the leading dot to ingest it"))
                         continue
                     fp = Path(dirpath) / name
                     if fp.is_symlink():
