@@ -11,7 +11,7 @@ mix models. Vectors are L2-normalised so cosine distance and dot product agree.
 
 from __future__ import annotations
 
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Protocol
 
@@ -48,8 +48,10 @@ class WordPieceCounter:
         self._tok.no_truncation()
         self._tok.no_padding()
         self.max_tokens = max_tokens
+        # The splitter measures the same pieces many times while merging; remember recent counts.
+        self.count = lru_cache(maxsize=65536)(self._count)
 
-    def count(self, text: str) -> int:
+    def _count(self, text: str) -> int:
         """Number of tokens the model sees for `text`, [CLS] and [SEP] included."""
         return len(self._tok.encode(text).ids)
 

@@ -1,3 +1,6 @@
+from hypothesis import given
+from hypothesis import strategies as st
+
 from rag.text import find_span, normalise, normalise_with_map, sentence_spans
 
 from .conftest import SEED
@@ -28,3 +31,8 @@ def test_sentence_spans_respect_abbreviations_and_lines():
     text = "Rep. Joe Wilson spoke. He said \u201cno.\u201d Then U.S. forces left.\nNew line here"
     got = [text[s.start:s.end] for s in sentence_spans(text)]
     assert got == ["Rep. Joe Wilson spoke.", "He said \u201cno.\u201d", "Then U.S. forces left.", "New line here"]
+
+
+@given(st.text(alphabet=st.sampled_from(list("ab \t\n\r\u00a0\u2019\u201c\u201d\u2014\u200b\u2026\u2028\u3000\ufeffZ.")), max_size=60))
+def test_fast_normalise_equals_mapped_normalise(text):
+    assert normalise(text) == normalise_with_map(text)[0]
