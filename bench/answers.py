@@ -23,7 +23,7 @@ from rich.table import Table  # noqa: E402
 
 from rag import Corpus, Settings  # noqa: E402
 from rag.answer import Answerer  # noqa: E402
-from rag.evaluate import METRIC_KEYS, evaluate, fmt  # noqa: E402
+from rag.evaluate import evaluate, metrics_table  # noqa: E402
 from rag.metrics import percentile  # noqa: E402
 
 QUERIES = Path(__file__).resolve().parents[2] / "shared/data/multihop-rag/queries-dev.json"
@@ -56,15 +56,7 @@ def main() -> None:
     t.add_row("`rag ask` cold start s (median of 3)", f"{sorted(cold)[1]:.1f}")
     t.add_row("eval run time s", f"{took:.0f}")
     console.print(t)
-    types = list(result["by_type"])
-    t2 = Table(title="answer and citation metrics by question type")
-    t2.add_column("metric")
-    t2.add_column("all", justify="right")
-    for ty in types:
-        t2.add_column(ty, justify="right")
-    for key in METRIC_KEYS:
-        t2.add_row(key, fmt(result["metrics"].get(key)), *(fmt(result["by_type"][ty].get(key)) for ty in types))
-    console.print(t2)
+    console.print(metrics_table(result, "answer and citation metrics by question type"))
 
 
 if __name__ == "__main__":

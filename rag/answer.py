@@ -11,7 +11,8 @@ Offline answerer: scores every sentence of the retrieved passages against the qu
           + 0.1 * question-type cue (when -> a date, how many -> a number, who -> a name,
                   where -> a place, which/what X -> the word X)
 
-and answers with the best 1-3 sentences, quoted verbatim with their citation. Below
+and answers with the best 1-3 sentences, quoted verbatim with their citation. Only the
+EMBED_CANDIDATES sentences with the best lexical + cue score are embedded (latency). Below
 `refusal_threshold` (calibrated in bench/answers.py on unanswerable questions) it refuses.
 Text in articles is only ever quoted, never executed as instructions.
 """
@@ -35,6 +36,7 @@ from .settings import Settings
 from .text import normalise, sentence_spans
 
 REFUSAL = "The articles don't say."
+EMBED_CANDIDATES = 12
 _REFUSAL_RE = re.compile(r"(articles|sources)\s+(don't|do not|does not|doesn't)\s+(say|mention|answer|contain)", re.I)
 _PRONOUN = re.compile(r"\b(they|them|their|it|its|this|that|these|those|he|she|his|her|him|there)\b", re.I)
 _GENERIC = set(tokenize("name named names mention mentioned mentions article articles say says tell report reported "
@@ -112,6 +114,7 @@ class Candidate:
     score: float = 0.0
     cos: float = 0.0
     lex: float = 0.0
+    vec: np.ndarray | None = None
 
 
 class OfflineAnswerer:
@@ -141,20 +144,26 @@ class OfflineAnswerer:
                 cands.append(Candidate(i, sp.start, sp.end, text))
         if not cands:
             return []
-        vecs = np.asarray(self.corpus.embedder.encode([context or question] + [normalise(c.text) for c in cands]))
-        qv, sv = vecs[0], vecs[1:]
         bm25 = self.corpus.bm25
         qwords = [w for w in dict.fromkeys(tokenize(question)) if w not in _GENERIC] or list(dict.fromkeys(tokenize(question)))
         weights = {w: bm25.idf(w) for w in qwords}
         total = sum(weights.values()) or 1.0
         cue = question_cue(question)
-        for c, v in zip(cands, sv):
+        for c in cands:
             words = set(tokenize(c.text))
-            c.cos = float(v @ qv)
             c.lex = sum(wt for w, wt in weights.items() if w in words) / total
-            c.score = 0.5 * c.cos + 0.4 * c.lex + 0.1 * cue(c.text)
+            c.score = 0.4 * c.lex + 0.1 * cue(c.text)
+        # Embedding every sentence of every passage dominates latency on CPU; the lexical part is
+        # cheap, so only the best EMBED_CANDIDATES by it (retrieval order breaking ties) are embedded.
+        cands.sort(key=lambda c: (-c.score, c.source))
+        cands = cands[:EMBED_CANDIDATES]
+        vecs = np.asarray(self.corpus.embedder.encode([context or question] + [normalise(c.text) for c in cands]))
+        qv, sv = vecs[0], vecs[1:]
+        for c, v in zip(cands, sv):
+            c.vec = v
+            c.cos = float(v @ qv)
+            c.score += 0.5 * c.cos
         cands.sort(key=lambda c: -c.score)
-        self._vecs = {id(c): v for c, v in zip(cands, sv)}
         return cands
 
     def answer(self, question: str, sources: list[Source], context: str | None = None) -> tuple[Validated | None, float]:
@@ -169,8 +178,7 @@ class OfflineAnswerer:
                 break
             if c.score < max(self.threshold, 0.85 * best.score):
                 break
-            v = self._vecs[id(c)]
-            if any(float(v @ self._vecs[id(x)]) > 0.8 for x in chosen):
+            if any(float(c.vec @ x.vec) > 0.8 for x in chosen):
                 continue  # says the same as a chosen sentence (e.g. a syndicated copy)
             chosen.append(c)
         sentences = []
@@ -217,7 +225,7 @@ def _retry_wait(retry_state) -> float:
     return min(30.0, 0.5 * 2 ** (retry_state.attempt_number - 1))
 
 
-def _with_retries(settings: Settings, fn):
+def with_retries(settings: Settings, fn):
     import openai
     from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
 
@@ -245,7 +253,7 @@ def build_answer_chain(settings: Settings, retrieve: Callable[[str], list[Source
     return RunnableParallel(sources=RunnableLambda(retrieve), question=RunnablePassthrough()) | RunnablePassthrough.assign(text=generate)
 
 
-def _llm_error_notice(exc: Exception) -> str:
+def llm_error_notice(exc: Exception) -> str:
     import openai
 
     if isinstance(exc, openai.APITimeoutError):
@@ -317,7 +325,7 @@ class Answerer:
                 except RagError:
                     raise
                 except Exception as exc:
-                    notice = f"{_llm_error_notice(exc)} while condensing the follow-up; used the previous question instead. "
+                    notice = f"{llm_error_notice(exc)} while condensing the follow-up; used the previous question instead. "
                     standalone = f"{question} {previous}"
             else:
                 # Offline: search the articles the previous question found, with its words added.
@@ -355,7 +363,7 @@ class Answerer:
         prompt = load_prompt("condense")
         llm = make_chat_model(self.settings)
         messages = prompt.messages(history=_history_text(history), question=question)
-        reply = _with_retries(self.settings, lambda: llm.invoke(messages))
+        reply = with_retries(self.settings, lambda: llm.invoke(messages))
         text = " ".join(str(reply.content).split())
         return text if 3 <= len(text) <= 500 else question
 
@@ -364,7 +372,7 @@ class Answerer:
         chain = build_answer_chain(self.settings, retrieve, streaming=on_token is not None)
         try:
             if on_token is None:
-                out = _with_retries(self.settings, lambda: chain.invoke(standalone))
+                out = with_retries(self.settings, lambda: chain.invoke(standalone))
                 text, srcs = out["text"], out["sources"]
             else:
                 pieces: list[str] = []
@@ -380,7 +388,7 @@ class Answerer:
         except PromptError:
             raise
         except Exception as exc:
-            return None, f"{_llm_error_notice(exc)}; answered offline instead. "
+            return None, f"{llm_error_notice(exc)}; answered offline instead. "
         backend = f"llm:{self.settings.llm_model}"
         text = (text or "").strip()
         if not srcs:

@@ -129,11 +129,13 @@ class Bm25Index:
             s = np.where(mask, s, 0.0)
         return s
 
-    def top(self, query: str, k: int, mask: np.ndarray | None = None) -> list[tuple[str, float]]:
-        """The k best (chunk id, score) with a positive score."""
-        s = self.scores(query, mask)
+    def top(self, query: str, k: int, mask: np.ndarray | None = None, scores: np.ndarray | None = None) -> list[tuple[str, float]]:
+        """The k best (chunk id, score) with a positive score (`scores` reuses a computed query)."""
+        s = self.scores(query) if scores is None else scores
         if s.size == 0:
             return []
+        if mask is not None:
+            s = np.where(mask, s, 0.0)
         k = min(k, s.size)
         idx = np.argpartition(-s, k - 1)[:k]
         idx = idx[np.argsort(-s[idx], kind="stable")]

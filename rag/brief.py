@@ -34,7 +34,7 @@ from datetime import date
 
 import numpy as np
 
-from .answer import make_chat_model, _llm_error_notice, _with_retries
+from .answer import make_chat_model, llm_error_notice, with_retries
 from .citations import SUPPORTED, WEAK, Source, validate
 from .corpus import Corpus
 from .errors import RagError
@@ -305,7 +305,7 @@ def brief(corpus: Corpus, topic: str | None = None, sources: list[str] | None = 
         except RagError:
             raise
         except Exception as exc:
-            why = str(exc) if isinstance(exc, ValueError) else _llm_error_notice(exc)
+            why = str(exc) if isinstance(exc, ValueError) else llm_error_notice(exc)
             b.notice = f"{why}; key points written offline instead."
             b.key_points = []
     if not b.key_points:
@@ -461,7 +461,7 @@ def _llm_key_points(corpus: Corpus, topic: str, chunks: dict[str, list[tuple[int
             sources.append(Source(aid, art.title, art.source, art.published_at, art.url, art.text, start, end))
             numbered.append(f"[{len(sources)}] {' '.join(art.text[start:end].split())}")
         msgs = map_prompt.messages(topic=topic, sources="\n".join(numbered))
-        reply = _with_retries(settings, lambda: llm.invoke(msgs))
+        reply = with_retries(settings, lambda: llm.invoke(msgs))
         notes += [ln.strip() for ln in str(reply.content).splitlines() if ln.strip().startswith("-") and "none" not in ln.lower()[:8]]
     # Reduce in batches that fit comfortably in a small context window, then reduce the results.
     while True:
@@ -476,7 +476,7 @@ def _llm_key_points(corpus: Corpus, topic: str, chunks: dict[str, list[tuple[int
         outputs = []
         for batch in batches:
             msgs = reduce_prompt.messages(topic=topic, notes="\n".join(batch))
-            outputs.append(str(_with_retries(settings, lambda: llm.invoke(msgs)).content))
+            outputs.append(str(with_retries(settings, lambda: llm.invoke(msgs)).content))
         if len(batches) <= 1:
             break
         notes = [ln.strip() for o in outputs for ln in o.splitlines() if ln.strip().startswith("-")]

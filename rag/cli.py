@@ -50,6 +50,16 @@ def _corpus():
     return Corpus(state.settings)
 
 
+def _filled_corpus(hint: str = "run `rag ingest corpus/` first"):
+    """The corpus, or a clear error when nothing has been ingested yet."""
+    from .errors import RagError
+
+    corpus = _corpus()
+    if corpus.catalog.stats()["articles"] == 0:
+        raise RagError(f"nothing ingested in {state.settings.data_dir}; {hint}")
+    return corpus
+
+
 @app.command()
 def ingest(paths: list[Path] = typer.Argument(..., help="Files or folders to ingest."),
            prune: bool = typer.Option(False, "--prune", help="Also remove stored articles whose files are gone."),
@@ -191,10 +201,7 @@ def ask(question: str = typer.Argument(..., help="The question."),
     from .errors import RagError
 
     try:
-        corpus = _corpus()
-        if corpus.catalog.stats()["articles"] == 0:
-            _fail(RagError(f"nothing ingested in {state.settings.data_dir}; run `rag ingest corpus/` first"))
-        answerer = Answerer(corpus)
+        answerer = Answerer(_filled_corpus())
         on_token = None
         if stream and not as_json and not offline and state.settings.llm_enabled:
             def on_token(piece: str) -> None:
@@ -227,10 +234,7 @@ def brief(topic: Optional[str] = typer.Argument(None, help="Topic (omit for the 
     from .errors import RagError
 
     try:
-        corpus = _corpus()
-        if corpus.catalog.stats()["articles"] == 0:
-            _fail(RagError(f"nothing ingested in {state.settings.data_dir}; run `rag ingest corpus/` first"))
-        b = make_brief(corpus, topic, source or None, since, until, article or None, max_articles, use_llm=False if offline else None)
+        b = make_brief(_filled_corpus(), topic, source or None, since, until, article or None, max_articles, use_llm=False if offline else None)
     except RagError as exc:
         _fail(exc)
     if out_file:
@@ -271,7 +275,7 @@ def eval_cmd(targets: list[str] = typer.Argument(..., help="GOLD file, or `compa
              offline: bool = typer.Option(False, "--offline", help="Use the offline answerer even if an LLM is set.")):
     """Evaluate answers and citations against gold citations; or compare two runs."""
     from .errors import RagError
-    from .evaluate import METRIC_KEYS, check_floors, compare, evaluate, fmt, write_report
+    from .evaluate import check_floors, compare, evaluate, fmt, metrics_table, write_report
 
     if targets[0] == "compare":
         if len(targets) != 3:
@@ -294,24 +298,14 @@ def eval_cmd(targets: list[str] = typer.Argument(..., help="GOLD file, or `compa
     if len(targets) != 1:
         _fail(RagError("give one gold file (or `compare A.json B.json`)"))
     try:
-        corpus = _corpus()
-        if corpus.catalog.stats()["articles"] == 0:
-            _fail(RagError(f"nothing ingested in {state.settings.data_dir}; ingest the articles the gold file cites first"))
+        corpus = _filled_corpus("ingest the articles the gold file cites first")
         with Progress(TextColumn("evaluating"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err, transient=True) as bar:
             task = bar.add_task("eval", total=None)
             result = evaluate(corpus, targets[0], k=k, limit=limit, retrieval_only=retrieval_only,
                               progress=lambda i, n: bar.update(task, completed=i, total=n), use_llm=False if offline else None)
     except RagError as exc:
         _fail(exc)
-    types = list(result["by_type"])
-    t = Table(title=f"{targets[0]}: {result['metrics']['n']} questions, {result['run']['answer_backend']}")
-    t.add_column("metric")
-    t.add_column("all", justify="right")
-    for ty in types:
-        t.add_column(ty, justify="right")
-    for key in METRIC_KEYS:
-        t.add_row(key, fmt(result["metrics"].get(key)), *(fmt(result["by_type"][ty].get(key)) for ty in types))
-    out.print(t)
+    out.print(metrics_table(result, f"{targets[0]}: {result['metrics']['n']} questions, {result['run']['answer_backend']}"))
     out.print(f"run took {result['run']['duration_s']} s · commit {result['run']['git_commit']}", highlight=False)
     if json_out:
         json_out.parent.mkdir(parents=True, exist_ok=True)
@@ -329,5 +323,21 @@ def eval_cmd(targets: list[str] = typer.Argument(..., help="GOLD file, or `compa
         out.print(f"all metrics meet the floors in {floors}")
 
 
+def run() -> None:
+    """Console entry point: any unexpected error is one line too (RAG_DEBUG=1 shows the traceback)."""
+    import os
+
+    try:
+        app()
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)
+    except Exception as exc:  # typer.Exit/SystemExit are not Exceptions and pass through
+        if os.environ.get("RAG_DEBUG"):
+            raise
+        err.print(f"[red]error:[/red] unexpected {type(exc).__name__}: {exc} (set RAG_DEBUG=1 for details)", highlight=False)
+        sys.exit(1)
+
+
 if __name__ == "__main__":
-    app()
+    run()

@@ -194,6 +194,21 @@ def check_floors(result: dict, floors: dict) -> list[str]:
     return failed
 
 
+def metrics_table(result: dict, title: str):
+    """A Rich table of every metric, overall and per question type."""
+    from rich.table import Table
+
+    types = list(result["by_type"])
+    t = Table(title=title)
+    t.add_column("metric")
+    t.add_column("all", justify="right")
+    for ty in types:
+        t.add_column(ty, justify="right")
+    for key in METRIC_KEYS:
+        t.add_row(key, fmt(result["metrics"].get(key)), *(fmt(result["by_type"][ty].get(key)) for ty in types))
+    return t
+
+
 def fmt(v) -> str:
     if v is None:
         return "–"

@@ -152,32 +152,42 @@ class Retriever:
         if hi and hi % 100 == 0:  # a month or year given as the upper bound means its end
             hi += 31 if hi % 10000 else 1231
         sources = [s for s in (sources or []) if s]
-        if self.corpus.catalog.stats()["chunks"] == 0:
+        if self.corpus.catalog.is_empty():
             return []
         vec = self.corpus.embedder.embed_query(query) if mode != "bm25" else None
         fused = self._fused(query, vec, k, sources, lo, hi, mode, article_ids)
         if query_hints and not sources and not article_ids:
-            lists = []
             known = self.known_sources()
             aspects = query_aspects(query, known)
-            # Outlets and days become filters, so their words only add noise to the keyword query.
-            bare = strip_hints(query, known) if aspects else query
-            for outlet, day in aspects:
-                got = self._fused(bare, vec, k, [outlet] if outlet else [], max(lo, day), min(hi, day) if hi and day else (day or hi), mode)
-                if not got and day and outlet:  # the day may be off; keep the outlet alone
-                    got = self._fused(bare, vec, k, [outlet], lo, hi, mode)
-                if got:
-                    lists.append(got)
-            if lists:
-                fused = _interleave(lists + [fused])
+            if aspects:
+                # Outlets and days become filters, so their words only add noise to the keyword query.
+                bare = strip_hints(query, known)
+                # One wide dense query and one BM25 scoring serve every aspect (post-filtered), instead
+                # of a filtered Chroma query per aspect; a thin pool falls back to a filtered query.
+                pool = self.corpus.vectors.query(vec, HINT_POOL, _where([], lo, hi)) if mode != "bm25" else None
+                bm_scores = self.corpus.bm25.scores(bare) if mode != "dense" else None
+                lists = []
+                for outlet, day in aspects:
+                    a_lo, a_hi = max(lo, day), (min(hi, day) if hi and day else (day or hi))
+                    got = self._fused(bare, vec, k, [outlet] if outlet else [], a_lo, a_hi, mode, pool=pool, bm_scores=bm_scores)
+                    if not got and day and outlet:  # the day may be off; keep the outlet alone
+                        got = self._fused(bare, vec, k, [outlet], lo, hi, mode, pool=pool, bm_scores=bm_scores)
+                    if got:
+                        lists.append(got)
+                if lists:
+                    fused = _interleave(lists + [fused])
         return self._hydrate(fused[:k])
 
-    def _fused(self, query, vec, k, sources, lo, hi, mode, article_ids=None) -> list[tuple[str, float, int | None, int | None]]:
+    def _fused(self, query, vec, k, sources, lo, hi, mode, article_ids=None, pool=None, bm_scores=None):
+        """Weighted RRF of the dense and BM25 lists under the filters: [(chunk id, score, dense rank, bm25 rank)]."""
         s = self.corpus.settings
         fetch = max(s.fetch_k, k)
         dense: list[tuple[str, float]] = []
         if mode in ("hybrid", "dense"):
-            dense = self.corpus.vectors.query(vec, fetch, _where(sources, lo, hi, article_ids))
+            if pool is not None:
+                dense = [x for x in pool if self._passes(x[0], sources, lo, hi)][:fetch]
+            if pool is None or (len(dense) < min(fetch, MIN_POOLED) and len(pool) >= HINT_POOL):
+                dense = self.corpus.vectors.query(vec, fetch, _where(sources, lo, hi, article_ids))
         bm: list[tuple[str, float]] = []
         if mode in ("hybrid", "bm25"):
             index = self.corpus.bm25
@@ -185,7 +195,7 @@ class Retriever:
             if article_ids:
                 allowed = np.isin(np.asarray(index.article_ids, dtype=object), article_ids)
                 mask = allowed if mask is None else mask & allowed
-            bm = index.top(query, fetch, mask)
+            bm = index.top(query, fetch, mask, scores=bm_scores)
         scores: dict[str, float] = {}
         dr = {cid: r for r, (cid, _) in enumerate(dense, 1)}
         br = {cid: r for r, (cid, _) in enumerate(bm, 1)}
@@ -195,6 +205,13 @@ class Retriever:
             scores[cid] = scores.get(cid, 0.0) + s.bm25_weight / (s.rrf_k + r)
         ranked = sorted(scores.items(), key=lambda kv: -kv[1])
         return [(cid, sc, dr.get(cid), br.get(cid)) for cid, sc in ranked]
+
+    def _passes(self, chunk_id: str, sources: list[str], lo: int, hi: int) -> bool:
+        art = self.corpus.catalog.article(chunk_id.split(":", 1)[0])
+        if art is None or (sources and art.source not in sources):
+            return False
+        day = date_key(art.published_at)
+        return not ((lo and day < lo) or (hi and not 0 < day <= hi))
 
     def _hydrate(self, ranked) -> list[Hit]:
         hits = []
@@ -208,6 +225,10 @@ class Retriever:
             hits.append(Hit(cid, aid, art.title, art.source, art.published_at, art.url, art.text[start:end],
                             start, end, round(score, 6), d, b))
         return hits
+
+
+HINT_POOL = 400  # dense candidates shared by the outlet/day aspects
+MIN_POOLED = 20  # fewer survivors than this after post-filtering -> a filtered Chroma query
 
 
 def _where(sources: list[str], lo: int, hi: int, article_ids: list[str] | None = None) -> dict | None:

@@ -13,7 +13,6 @@ would download a model. Vectors always come from our embedder.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
 import time
@@ -166,6 +165,10 @@ class Catalog:
         """(chunk id, article id, start, end) for every chunk, in a stable order."""
         return self._rows('SELECT id, article_id, start, "end" FROM chunks ORDER BY article_id, ordinal')
 
+    def is_empty(self) -> bool:
+        """True when no chunk is stored."""
+        return not self._rows("SELECT 1 FROM chunks LIMIT 1")
+
     def chunk_ids(self) -> set[str]:
         return {r[0] for r in self._rows("SELECT id FROM chunks")}
 
@@ -265,6 +268,3 @@ class VectorStore:
         res = self.collection.query(query_embeddings=[vector], n_results=n, where=where or None, include=["distances"])
         return [(cid, 1.0 - float(d)) for cid, d in zip(res["ids"][0], res["distances"][0])]
 
-
-def json_dumps(obj) -> str:
-    return json.dumps(obj, ensure_ascii=False, sort_keys=True)

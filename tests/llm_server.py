@@ -53,6 +53,19 @@ class ScriptedLLM:
             def do_POST(self):
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
                 outer.requests.append(body)
+                if self.path.endswith("/embeddings"):
+                    # Deterministic 8-dim vectors from character counts: enough to test the wiring.
+                    texts = body["input"] if isinstance(body["input"], list) else [body["input"]]
+                    data = [{"object": "embedding", "index": i,
+                             "embedding": [float(str(t).lower().count(ch) + 1) for ch in "aeiourst"]} for i, t in enumerate(texts)]
+                    payload = json.dumps({"object": "list", "data": data, "model": body.get("model"),
+                                          "usage": {"prompt_tokens": 1, "total_tokens": 1}}).encode()
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                    return
                 reply = outer._next()
                 time.sleep(reply.get("delay", 0))
                 status = reply.get("status", 200)
