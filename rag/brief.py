@@ -16,8 +16,8 @@ Offline (default), extractive:
   from a package: capitalised multi-word names, titled people (Rep., President, Gen., ...) and
   organisation words (Ministry, Council, Corps, Police, ...), ranked by frequency;
 * timeline: sentences stating a date (month + year, full dates, years) plus article dates;
-* differences: sentence pairs from different outlets about the same thing (cosine >= 0.35)
-  whose figures differ.
+* differences: sentence pairs from different outlets about the same thing (TF-IDF cosine
+  0.4-0.8) whose figures (years aside) differ.
 
 LLM path: map (prompts/brief_map.md, per article) then reduce (prompts/brief_reduce.md, batched
 so long corpora fit the context), keeping the global citation numbers; every bullet is checked
@@ -201,12 +201,20 @@ def _candidates(corpus: Corpus, chunks: dict[str, list[tuple[int, int, int]]]) -
         for start, end, rank in spans:
             for sp in sentence_spans(art.text, start, end):
                 text = art.text[sp.start:sp.end]
-                words = len(text.split())
-                if (aid, sp.start) in seen or words < 6 or words > 80:
+                if (aid, sp.start) in seen or not _briefable(text):
                     continue
                 seen.add((aid, sp.start))
                 out.append(_Sent(aid, sp.start, sp.end, text, rank))
     return out
+
+
+_JUNK = re.compile(r"https?://|pic\.twitter\.com|\bt\.co/|@\w|^\s*\d+[.)]\s|\|")
+
+
+def _briefable(text: str) -> bool:
+    """A full sentence worth a bullet: 8-80 words, ends like a sentence, no links, handles or list/table debris."""
+    words = len(text.split())
+    return 8 <= words <= 80 and text.rstrip()[-1:] in ".!?\"\u201d'\u2019" and not _JUNK.search(text)
 
 
 def _pagerank(sim: np.ndarray, damping: float = 0.85, iters: int = 50) -> np.ndarray:
@@ -420,12 +428,17 @@ def _theme_name(rows: list[int], S, vec) -> str:
 _FIG = re.compile(r"\b\d[\d,.]*\b(?:\s*(?:percent|%|million|billion|thousand))?")
 
 
+def _figures(text: str) -> set[str]:
+    """Figures stated in a sentence (amounts, counts, scores), years left out."""
+    return {x.replace(",", "") for x in _FIG.findall(text) if not re.fullmatch(r"(19|20)\d\d", x)}
+
+
 def _differences(cands: list[_Sent], sim: np.ndarray, reg: _Registry, salience: np.ndarray) -> list[tuple[Point, Point]]:
     out, used = [], set()
     cat = reg.corpus.catalog
     order = np.argsort(-salience)
     for i in order[:150]:
-        fi = {x.replace(",", "") for x in _FIG.findall(cands[i].text)}
+        fi = _figures(cands[i].text)
         if not fi or i in used:
             continue
         for j in order[:150]:
@@ -433,9 +446,9 @@ def _differences(cands: list[_Sent], sim: np.ndarray, reg: _Registry, salience: 
                 continue
             if cat.article(cands[j].article_id).source == cat.article(cands[i].article_id).source:
                 continue
-            if not (0.35 <= sim[i, j] < 0.8):
+            if not (0.4 <= sim[i, j] < 0.8):
                 continue
-            fj = {x.replace(",", "") for x in _FIG.findall(cands[j].text)}
+            fj = _figures(cands[j].text)
             if fj and fi != fj and not (fi & fj and len(fi ^ fj) == 0):
                 a, c = cands[i], cands[j]
                 out.append((Point(normalise(a.text), [reg.cite(a.article_id, a.start, a.end)]),

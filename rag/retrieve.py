@@ -187,7 +187,7 @@ class Retriever:
             if pool is not None:
                 dense = [x for x in pool if self._passes(x[0], sources, lo, hi)][:fetch]
             if pool is None or (len(dense) < min(fetch, MIN_POOLED) and len(pool) >= HINT_POOL):
-                dense = self.corpus.vectors.query(vec, fetch, _where(sources, lo, hi, article_ids))
+                dense = self._dense_restricted(vec, fetch, sources, lo, hi, article_ids)
         bm: list[tuple[str, float]] = []
         if mode in ("hybrid", "bm25"):
             index = self.corpus.bm25
@@ -205,6 +205,21 @@ class Retriever:
             scores[cid] = scores.get(cid, 0.0) + s.bm25_weight / (s.rrf_k + r)
         ranked = sorted(scores.items(), key=lambda kv: -kv[1])
         return [(cid, sc, dr.get(cid), br.get(cid)) for cid, sc in ranked]
+
+    def _dense_restricted(self, vec, fetch, sources, lo, hi, article_ids) -> list[tuple[str, float]]:
+        """Dense ranking under filters: exact over cached vectors when the filtered set is small
+        (an outlet on one day), else a filtered Chroma query."""
+        index = self.corpus.bm25
+        mask = index.mask(sources, lo, hi)
+        if mask is not None and not article_ids:
+            allowed = [index.ids[i] for i in np.flatnonzero(mask)]
+            if len(allowed) <= SMALL_SET:
+                vecs = self.corpus.vectors.embeddings(allowed)
+                if len(vecs) == len(allowed):
+                    q = np.asarray(vec, dtype=np.float32)
+                    scored = sorted(((cid, float(v @ q)) for cid, v in vecs.items()), key=lambda x: -x[1])
+                    return scored[:fetch]
+        return self.corpus.vectors.query(vec, fetch, _where(sources, lo, hi, article_ids))
 
     def _passes(self, chunk_id: str, sources: list[str], lo: int, hi: int) -> bool:
         art = self.corpus.catalog.article(chunk_id.split(":", 1)[0])
@@ -228,7 +243,8 @@ class Retriever:
 
 
 HINT_POOL = 400  # dense candidates shared by the outlet/day aspects
-MIN_POOLED = 20  # fewer survivors than this after post-filtering -> a filtered Chroma query
+MIN_POOLED = 20  # fewer survivors than this after post-filtering -> an exact or filtered ranking
+SMALL_SET = 400  # filtered sets up to this size are ranked exactly from cached vectors
 
 
 def _where(sources: list[str], lo: int, hi: int, article_ids: list[str] | None = None) -> dict | None:

@@ -239,6 +239,7 @@ class VectorStore:
             raise ConfigError(f"collection {settings.collection!r} at {self.where} was built with {stored!r}, "
                               f"but the embedding model is {model_name!r}; use another RAG_DATA_DIR/RAG_COLLECTION or the original model")
         self.max_batch = self.client.get_max_batch_size()
+        self._vec_cache: dict = {}
 
     def upsert(self, ids: list[str], embeddings, metadatas: list[dict], documents: list[str]) -> None:
         for i in range(0, len(ids), self.max_batch):
@@ -246,6 +247,8 @@ class VectorStore:
             self.collection.upsert(ids=ids[i:j], embeddings=embeddings[i:j], metadatas=metadatas[i:j], documents=documents[i:j])
 
     def delete(self, ids: list[str]) -> None:
+        for cid in ids:
+            self._vec_cache.pop(cid, None)
         for i in range(0, len(ids), self.max_batch):
             self.collection.delete(ids=ids[i:i + self.max_batch])
 
@@ -261,6 +264,19 @@ class VectorStore:
 
     def count(self) -> int:
         return self.collection.count()
+
+    def embeddings(self, ids: list[str]) -> dict:
+        """Stored vectors by chunk id, cached in memory (vectors of a chunk id never change)."""
+        import numpy as np
+
+        missing = [i for i in ids if i not in self._vec_cache]
+        if missing:
+            got = self.collection.get(ids=missing, include=["embeddings"])
+            if len(self._vec_cache) + len(got["ids"]) > 200_000:
+                self._vec_cache.clear()
+            for cid, emb in zip(got["ids"], got["embeddings"]):
+                self._vec_cache[cid] = np.asarray(emb, dtype=np.float32)
+        return {i: self._vec_cache[i] for i in ids if i in self._vec_cache}
 
     def query(self, vector, n: int, where: dict | None) -> list[tuple[str, float]]:
         """Nearest chunks to `vector`: (chunk id, cosine similarity), best first."""
