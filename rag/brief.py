@@ -181,6 +181,8 @@ def select_articles(corpus: Corpus, topic: str | None, sources=None, since=None,
         hits = Retriever(corpus).search(topic, k=max(40, max_articles * 5), sources=sources, since=since, until=until,
                                         article_ids=article_ids, query_hints=not sources)
         for rank, h in enumerate(hits):
+            if h.bm25_rank is None:
+                continue  # dense-only neighbours share no topic word: off-topic in a small corpus
             if h.article_id not in chunks and len(chunks) >= max_articles:
                 continue
             chunks.setdefault(h.article_id, []).append((h.start, h.end, rank))

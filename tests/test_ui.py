@@ -61,16 +61,9 @@ def page(browser, server, request):
     yield pg
     ARTIFACTS.mkdir(exist_ok=True)
     failed = getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed
-    if failed or os.environ.get("RAG_UI_SCREENSHOTS"):
+    if failed or os.environ.get("UI_SCREENSHOTS"):
         pg.screenshot(path=str(ARTIFACTS / f"{request.node.name}{'-FAILED' if failed else ''}.png"))
     context.close()
-
-
-@pytest.hookimpl(tryfirst=True, hookwrapper=True)
-def pytest_runtest_makereport(item, call):
-    outcome = yield
-    rep = outcome.get_result()
-    setattr(item, "rep_" + rep.when, rep)
 
 
 def ask(page, question: str) -> None:
