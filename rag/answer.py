@@ -33,7 +33,7 @@ from .errors import PromptError, RagError
 from .prompts import load_prompt
 from .retrieve import Hit, Retriever
 from .settings import Settings
-from .text import normalise, sentence_spans
+from .text import MONTHS, normalise, sentence_spans
 
 REFUSAL = "The articles don't say."
 EMBED_CANDIDATES = 12
@@ -41,8 +41,7 @@ _REFUSAL_RE = re.compile(r"(articles|sources)\s+(don't|do not|does not|doesn't)\
 _PRONOUN = re.compile(r"\b(they|them|their|it|its|this|that|these|those|he|she|his|her|him|there)\b", re.I)
 _GENERIC = set(tokenize("name named names mention mentioned mentions article articles say says tell report reported "
                         "according give list describe explain happen happened"))
-_MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
-_DATE = re.compile(rf"\b(({_MONTHS})\b|(19|20)\d\d\b|(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b|yesterday|today|last (week|month|year))", re.I)
+_DATE = re.compile(rf"\b(({'|'.join(MONTHS)})\b|(19|20)\d\d\b|(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b|yesterday|today|last (week|month|year))", re.I)
 _NUMBER = re.compile(r"\b(\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|dozen|hundred|thousand|million|billion)\b", re.I)
 _NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+")
 _PLACE = re.compile(r"\b(in|at|from|near|across|on)\s+(the\s+)?[A-Z][\w-]+")
@@ -157,8 +156,9 @@ class OfflineAnswerer:
         # cheap, so only the best EMBED_CANDIDATES by it (retrieval order breaking ties) are embedded.
         cands.sort(key=lambda c: (-c.score, c.source))
         cands = cands[:EMBED_CANDIDATES]
-        vecs = np.asarray(self.corpus.embedder.encode([context or question] + [normalise(c.text) for c in cands]))
-        qv, sv = vecs[0], vecs[1:]
+        embedder = self.corpus.embedder
+        qv = np.asarray(embedder.embed_query(context or question), dtype=np.float32)  # cached from retrieval
+        sv = np.asarray(embedder.encode([normalise(c.text) for c in cands]))
         for c, v in zip(cands, sv):
             c.vec = v
             c.cos = float(v @ qv)

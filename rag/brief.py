@@ -41,10 +41,9 @@ from .errors import RagError
 from .prompts import load_prompt
 from .retrieve import Retriever, parse_day
 from .store import date_key
-from .text import normalise, sentence_spans
+from .text import MONTHS, month_number, normalise, sentence_spans
 
-_MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"]
-_MONTH_RE = "|".join(m.capitalize() for m in _MONTHS) + "|" + "|".join(m[:3].capitalize() + r"\." for m in _MONTHS)
+_MONTH_RE = "|".join(m.capitalize() for m in MONTHS) + r"|Sept\.|" + "|".join(m[:3].capitalize() + r"\." for m in MONTHS)
 _DATE_PATTERNS = [
     re.compile(rf"\b(?P<m>{_MONTH_RE})\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<y>(?:19|20)\d\d)\b"),
     re.compile(rf"\b(?P<d>\d{{1,2}})\s+(?P<m>{_MONTH_RE})\s+(?P<y>(?:19|20)\d\d)\b"),
@@ -239,7 +238,7 @@ def find_dates(text: str, fallback: str = "") -> str:
             g = m.groupdict()
             y = int(g["y"])
             if g.get("m"):
-                mon = _MONTHS.index(next(x for x in _MONTHS if x.startswith(g["m"].lower().rstrip(".")[:3]))) + 1
+                mon = month_number(g["m"])
                 if g.get("d"):
                     try:
                         return date(y, mon, int(g["d"])).isoformat()

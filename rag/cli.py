@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
@@ -23,6 +23,12 @@ apply_offline_env()
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Cited answers and briefings over news articles.")
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
+
+
+# Filters shared by search, ask and brief.
+SourceOpt = Annotated[Optional[list[str]], typer.Option("--source", help="Only this outlet (repeatable).")]
+SinceOpt = Annotated[Optional[str], typer.Option("--since", help="Published on/after YYYY-MM-DD.")]
+UntilOpt = Annotated[Optional[str], typer.Option("--until", help="Published on/before YYYY-MM-DD.")]
 
 
 class State:
@@ -99,9 +105,9 @@ def ingest(paths: list[Path] = typer.Argument(..., help="Files or folders to ing
 @app.command()
 def search(query: str = typer.Argument(..., help="Question or keywords."),
            k: int = typer.Option(None, "-k", help="Number of passages (default RAG_TOP_K)."),
-           source: list[str] = typer.Option(None, "--source", help="Only this outlet (repeatable)."),
-           since: str = typer.Option(None, "--since", help="Published on/after YYYY-MM-DD."),
-           until: str = typer.Option(None, "--until", help="Published on/before YYYY-MM-DD."),
+           source: SourceOpt = None,
+           since: SinceOpt = None,
+           until: UntilOpt = None,
            as_json: bool = typer.Option(False, "--json", help="Print stable JSON (see README).")):
     """Hybrid search (dense + BM25): the best passages with their exact spans."""
     from .errors import RagError
@@ -190,9 +196,9 @@ def print_answer(result) -> None:
 @app.command()
 def ask(question: str = typer.Argument(..., help="The question."),
         k: int = typer.Option(None, "-k", help="Passages to retrieve (default RAG_TOP_K)."),
-        source: list[str] = typer.Option(None, "--source", help="Only this outlet (repeatable)."),
-        since: str = typer.Option(None, "--since", help="Published on/after YYYY-MM-DD."),
-        until: str = typer.Option(None, "--until", help="Published on/before YYYY-MM-DD."),
+        source: SourceOpt = None,
+        since: SinceOpt = None,
+        until: UntilOpt = None,
         stream: bool = typer.Option(False, "--stream", help="Print LLM text as it arrives."),
         offline: bool = typer.Option(False, "--offline", help="Use the offline answerer even if an LLM is set."),
         as_json: bool = typer.Option(False, "--json", help="Print the answer JSON (see README).")):
@@ -221,9 +227,9 @@ def ask(question: str = typer.Argument(..., help="The question."),
 
 @app.command()
 def brief(topic: Optional[str] = typer.Argument(None, help="Topic (omit for the filtered or whole corpus)."),
-          source: list[str] = typer.Option(None, "--source", help="Only this outlet (repeatable)."),
-          since: str = typer.Option(None, "--since", help="Published on/after YYYY-MM-DD."),
-          until: str = typer.Option(None, "--until", help="Published on/before YYYY-MM-DD."),
+          source: SourceOpt = None,
+          since: SinceOpt = None,
+          until: UntilOpt = None,
           article: list[str] = typer.Option(None, "--article", help="Only these articles (id, title or file name; repeatable)."),
           max_articles: int = typer.Option(20, "--max-articles", help="At most this many articles."),
           out_file: Optional[Path] = typer.Option(None, "--out", help="Write the briefing to .md or .html."),

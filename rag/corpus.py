@@ -79,7 +79,7 @@ class Corpus:
     def delete(self, article_ids: list[str]) -> int:
         """Delete articles (vectors first, then catalogue rows); returns how many were removed."""
         with self._lock:
-            chunk_ids = [cid for cid, aid, _, _ in self.catalog.chunk_rows() if aid in set(article_ids)]
+            chunk_ids = [cid for aid in article_ids for cid in self.catalog.chunk_ids_of(aid)]
             if chunk_ids:
                 self.vectors.delete(chunk_ids)
             n = self.catalog.delete(article_ids)

@@ -101,8 +101,12 @@ class LocalEmbedder(Embeddings):
         return self.encode(texts).tolist()
 
     def embed_query(self, text: str) -> list[float]:
-        """Embed one query."""
-        return self.encode([text])[0].tolist()
+        """Embed one query (recent queries are remembered: retrieval and answering both ask)."""
+        return list(self._query_vector(text))
+
+    @lru_cache(maxsize=256)
+    def _query_vector(self, text: str) -> tuple[float, ...]:
+        return tuple(self.encode([text])[0].tolist())
 
     def encode(self, texts: list[str]):
         """Embed texts into a float32 numpy array of unit vectors."""

@@ -189,7 +189,8 @@ def _store_group(corpus: Corpus, group, report: IngestReport) -> int:
     for art, olds, m, chunks in group:
         old_chunk_ids = [cid for old in olds for cid in catalog.chunk_ids_of(old)]
         catalog.add(art, chunks, np.asarray(m.hashvalues, dtype=np.uint64).tobytes(), replaces=olds)
-        stale = [cid for cid in old_chunk_ids if cid not in {c.id for c in chunks}]
+        kept = {c.id for c in chunks}
+        stale = [cid for cid in old_chunk_ids if cid not in kept]
         if stale:
             vectors.delete(stale)
         (report.replaced if olds else report.added).append(_brief(art, chunks=len(chunks), replaces=olds) if olds else _brief(art, chunks=len(chunks)))

@@ -28,6 +28,7 @@ from langchain_core.retrievers import BaseRetriever
 from .corpus import Corpus
 from .errors import ConfigError
 from .store import date_key
+from .text import MONTHS, month_number
 
 
 @dataclass
@@ -64,8 +65,7 @@ def parse_day(value: str | date | None, field: str = "date") -> int:
     return y * 10000 + mo * 100 + d
 
 
-_MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"]
-_DAY_RE = re.compile(r"\b(" + "|".join(_MONTHS) + r"|" + "|".join(m[:3] for m in _MONTHS) + r")\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+((?:19|20)\d\d)\b"
+_DAY_RE = re.compile(r"\b(" + "|".join(MONTHS) + r"|sept|" + "|".join(m[:3] for m in MONTHS) + r")\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+((?:19|20)\d\d)\b"
                      r"|\b((?:19|20)\d\d)-(\d\d)-(\d\d)\b", re.I)
 
 
@@ -74,7 +74,7 @@ def named_days(query: str) -> list[tuple[int, int]]:
     out = []
     for m in _DAY_RE.finditer(query):
         if m.group(1):
-            mon = next(i for i, name in enumerate(_MONTHS, 1) if name.startswith(m.group(1).lower()[:3]))
+            mon = month_number(m.group(1))
             out.append((m.start(), int(m.group(3)) * 10000 + mon * 100 + int(m.group(2))))
         else:
             out.append((m.start(), int(m.group(4)) * 10000 + int(m.group(5)) * 100 + int(m.group(6))))

