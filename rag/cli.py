@@ -193,6 +193,11 @@ def print_answer(result) -> None:
             out.print(f"    {c['url']}", highlight=False)
 
 
+def _print_piece(piece: str) -> None:
+    sys.stdout.write(piece)
+    sys.stdout.flush()
+
+
 @app.command()
 def ask(question: str = typer.Argument(..., help="The question."),
         k: int = typer.Option(None, "-k", help="Passages to retrieve (default RAG_TOP_K)."),
@@ -208,11 +213,8 @@ def ask(question: str = typer.Argument(..., help="The question."),
 
     try:
         answerer = Answerer(_filled_corpus())
-        on_token = None
-        if stream and not as_json and not offline and state.settings.llm_enabled:
-            def on_token(piece: str) -> None:
-                sys.stdout.write(piece)
-                sys.stdout.flush()
+        streaming = stream and not as_json and not offline and state.settings.llm_enabled
+        on_token = _print_piece if streaming else None
         result = answerer.ask(question, k=k, sources=source or None, since=since, until=until,
                               on_token=on_token, use_llm=False if offline else None)
         if on_token:

@@ -16,7 +16,6 @@ import html
 import json
 import subprocess
 import time
-from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -254,7 +253,7 @@ def write_report(result: dict, folder: Path) -> list[Path]:
     plt.close(fig)
     files.append(p)
     run = result["run"]
-    md = [f"# Evaluation report", "", f"- gold file: `{run['gold_file']}`", f"- answer backend: {run['answer_backend']}",
+    md = ["# Evaluation report", "", f"- gold file: `{run['gold_file']}`", f"- answer backend: {run['answer_backend']}",
           f"- embedding model: {run['embedding_model']}", f"- git commit: {run['git_commit']}",
           f"- prompts: {', '.join(f'{k}={v}' for k, v in run['prompt_hashes'].items())}", f"- started {run['started_at']}, took {run['duration_s']} s", "",
           "| metric | all | " + " | ".join(types) + " |", "|---|---:|" + "---:|" * len(types)]

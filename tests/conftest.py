@@ -65,6 +65,24 @@ def make_corpus(tmp_path, embedder):
 
 
 @pytest.fixture
+def multihop_corpus(make_corpus, tmp_path):
+    """Factory: a fresh corpus holding the first n MultiHop-RAG articles; returns (corpus, records)."""
+    import json
+
+    from rag import ingest
+
+    def make(n: int):
+        records = json.loads((MULTIHOP / "corpus.json").read_text())[:n]
+        f = tmp_path / f"slice-{n}.json"
+        f.write_text(json.dumps(records))
+        corpus = make_corpus()
+        ingest(corpus, [str(f)])
+        return corpus, records
+
+    return make
+
+
+@pytest.fixture
 def seed_dir(tmp_path) -> Path:
     d = tmp_path / "articles"
     d.mkdir()

@@ -1,11 +1,9 @@
-import json
-import shutil
 
 import pytest
 
 from rag import ConfigError, Corpus, Retriever, Settings, ingest
 
-from .conftest import MULTIHOP, SEED
+from .conftest import SEED
 
 CANONICAL = "Which Iraqi army divisions are named?"
 
@@ -99,12 +97,8 @@ def test_near_duplicate_is_reported_and_skipped_unless_kept(make_corpus, seed_di
     assert corpus.catalog.stats()["articles"] == 2
 
 
-def test_filters_by_source_and_date(make_corpus, tmp_path):
-    records = json.loads((MULTIHOP / "corpus.json").read_text())[:25]
-    f = tmp_path / "slice.json"
-    f.write_text(json.dumps(records))
-    corpus = make_corpus()
-    ingest(corpus, [str(f)])
+def test_filters_by_source_and_date(multihop_corpus):
+    corpus, records = multihop_corpus(25)
     r = Retriever(corpus)
     source = records[0]["source"]
     hits = r.search("latest news", k=10, sources=[source])
@@ -116,12 +110,8 @@ def test_filters_by_source_and_date(make_corpus, tmp_path):
     assert hits and all(h.published_at <= day for h in hits)
 
 
-def test_question_naming_an_outlet_surfaces_that_outlet(make_corpus, tmp_path):
-    records = json.loads((MULTIHOP / "corpus.json").read_text())[:40]
-    f = tmp_path / "slice.json"
-    f.write_text(json.dumps(records))
-    corpus = make_corpus()
-    ingest(corpus, [str(f)])
+def test_question_naming_an_outlet_surfaces_that_outlet(multihop_corpus):
+    corpus, records = multihop_corpus(40)
     outlet = records[3]["source"]
     hits = Retriever(corpus).search(f"What did {outlet} report about the game?", k=4)
     assert hits[0].source == outlet

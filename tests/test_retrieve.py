@@ -1,11 +1,8 @@
 """Query hints, the LangChain retriever adapter, and exact ranking of small filtered sets."""
 
-import json
-
-from rag import Retriever, ingest
+from rag import Retriever
 from rag.retrieve import HybridLangChainRetriever, named_days, query_aspects, strip_hints
 
-from .conftest import MULTIHOP
 
 SOURCES = ["TechCrunch", "The Verge", "Sporting News"]
 
@@ -23,12 +20,8 @@ def test_langchain_retriever_adapter(seed_corpus):
     assert {"article_id", "start", "end", "title"} <= set(docs[0].metadata)
 
 
-def test_small_filtered_sets_rank_like_chroma(make_corpus, tmp_path):
-    records = json.loads((MULTIHOP / "corpus.json").read_text())[:30]
-    f = tmp_path / "slice.json"
-    f.write_text(json.dumps(records))
-    corpus = make_corpus()
-    ingest(corpus, [str(f)])
+def test_small_filtered_sets_rank_like_chroma(multihop_corpus):
+    corpus, records = multihop_corpus(30)
     r = Retriever(corpus)
     vec = corpus.embedder.embed_query("who won the game")
     source = records[0]["source"]
