@@ -18,6 +18,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from rag.settings import apply_offline_env  # noqa: E402
+
+apply_offline_env()  # a bench is a host: it keeps libraries off the network
+
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
@@ -36,7 +40,7 @@ def main() -> None:
     args = ap.parse_args()
     console = Console()
     cold = []
-    for _ in range(3):
+    for _ in range(5):
         t0 = time.perf_counter()
         subprocess.run([sys.executable, "-m", "rag.cli", "--data-dir", args.data_dir, "ask", "Who is Sam Bankman-Fried?"],
                        capture_output=True, env={**os.environ}, check=True)
@@ -53,7 +57,7 @@ def main() -> None:
     t.add_column("value", justify="right")
     t.add_row("warm answer latency p50 ms", f"{percentile(lat, 50):.0f}")
     t.add_row("warm answer latency p95 ms", f"{percentile(lat, 95):.0f}")
-    t.add_row("`rag ask` cold start s (median of 3)", f"{sorted(cold)[1]:.1f}")
+    t.add_row("`rag ask` cold start s (median of 5)", f"{sorted(cold)[2]:.2f}")
     t.add_row("eval run time s", f"{took:.0f}")
     console.print(t)
     console.print(metrics_table(result, "answer and citation metrics by question type"))

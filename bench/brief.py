@@ -15,6 +15,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from rag.settings import apply_offline_env  # noqa: E402
+
+apply_offline_env()  # a bench is a host: it keeps libraries off the network
+
 from rag import Corpus, Retriever, Settings  # noqa: E402
 from rag.brief import brief  # noqa: E402
 

@@ -19,6 +19,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from rag.settings import apply_offline_env  # noqa: E402
+
+apply_offline_env()  # a bench is a host: it keeps libraries off the network
+
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
@@ -33,6 +37,7 @@ def main() -> None:
     ap.add_argument("--data-dir", required=True)
     ap.add_argument("--corpus", default=str(DEFAULT_CORPUS))
     ap.add_argument("--limit", type=int, default=0, help="only the first N articles")
+    ap.add_argument("--runtime", default="onnx", choices=["onnx", "torch"], help="local embedding runtime")
     args = ap.parse_args()
     shutil.rmtree(args.data_dir, ignore_errors=True)
     src = args.corpus
@@ -41,7 +46,7 @@ def main() -> None:
         tmp = Path(tempfile.mkdtemp()) / "slice.json"
         tmp.write_text(json.dumps(recs))
         src = str(tmp)
-    settings = Settings(data_dir=args.data_dir)
+    settings = Settings(data_dir=args.data_dir, embedding_runtime=args.runtime)
     corpus = Corpus(settings)
     corpus.embedder.encode(["warm up"])  # model load is not ingest work
 

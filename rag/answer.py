@@ -31,7 +31,7 @@ from .citations import SUPPORTED, Sentence, Source, Validated, assemble, validat
 from .corpus import Corpus
 from .errors import PromptError, RagError
 from .prompts import load_prompt
-from .retrieve import Hit, Retriever
+from .retrieve import Hit, Retriever, check_filters, describe_filters
 from .settings import Settings
 from .text import MONTHS, normalise, sentence_spans
 
@@ -315,6 +315,13 @@ class Answerer:
             raise RagError("empty question; type a question")
         k = k or self.settings.top_k
         use_llm = self.settings.llm_enabled if use_llm is None else use_llm
+        if sources or since or until:
+            outlets, lo, hi = check_filters(self.retriever.known_sources(), sources, since, until)
+            if not self.corpus.catalog.count_articles(outlets, lo, hi):
+                # Not a refusal on the evidence: the filter left nothing to read.
+                return Answer(question, f"No articles {describe_filters(outlets, since, until)}.", refused=True,
+                              backend=OfflineAnswerer.backend, notice="no stored article matches the filters; widen or clear them",
+                              latency_ms=round((time.perf_counter() - t0) * 1000, 1))
         notice = ""
         standalone, article_ids = question, None
         previous = _last_user_question(history)

@@ -39,6 +39,7 @@ from .citations import SUPPORTED, WEAK, Source, validate
 from .corpus import Corpus
 from .errors import RagError
 from .prompts import load_prompt
+from .safe import CSP_META, md_text, safe_url
 from .retrieve import Retriever, parse_day
 from .store import date_key
 from .text import MONTHS, month_number, normalise, sentence_spans
@@ -100,38 +101,49 @@ class Briefing:
         return out + [p for pair in self.differences for p in pair]
 
     def markdown(self, link_sources: bool = True) -> str:
-        """The briefing as Markdown; citations link to the Sources entries."""
+        """The briefing as Markdown; citations link to the Sources entries.
+
+        Every article-derived string (and the topic) goes through `md_text`, so it renders as the
+        characters it holds; only headings, bullets, citation links and anchors are markup.
+        """
+        t = md_text
+
         def cite(p: Point) -> str:
-            return "".join(f"[[{n}]](#src-{n})" if link_sources else f"[{n}]" for n in p.cites)
-        lines = [f"# Briefing: {self.topic}", "", f"_{self.scope}_", ""]
+            return "".join(f"[[{int(n)}]](#src-{int(n)})" if link_sources else f"[{int(n)}]" for n in p.cites)
+        lines = [f"# Briefing: {t(self.topic)}", "", f"_{t(self.scope)}_", ""]
         if self.notice:
-            lines += [f"> {self.notice}", ""]
+            lines += [f"> {t(self.notice)}", ""]
         lines += ["## Key points", ""]
         for theme, pts in self.key_points:
-            lines.append(f"**{theme}**")
-            lines += [f"- {p.text} {cite(p)}" for p in pts]
+            lines.append(f"**{t(theme)}**")
+            lines += [f"- {t(p.text)} {cite(p)}" for p in pts]
             lines.append("")
         lines += ["## Timeline", ""]
-        lines += [f"- **{p.date}** — {p.text} {cite(p)}" for p in self.timeline] or ["- no dated events found"]
+        lines += [f"- **{t(p.date)}** — {t(p.text)} {cite(p)}" for p in self.timeline] or ["- no dated events found"]
         lines += ["", "## Who's who", ""]
-        lines += [f"- **{p.label}** — {p.text} {cite(p)}" for p in self.whos_who] or ["- none found"]
+        lines += [f"- **{t(p.label)}** — {t(p.text)} {cite(p)}" for p in self.whos_who] or ["- none found"]
         lines += ["", "## Where sources differ", ""]
-        lines += [f"- {a.text} {cite(a)} **vs** {b.text} {cite(b)}" for a, b in self.differences] or ["- none found"]
+        lines += [f"- {t(a.text)} {cite(a)} **vs** {t(b.text)} {cite(b)}" for a, b in self.differences] or ["- none found"]
         lines += ["", "## Sources", ""]
         for s in self.sources:
-            meta = ", ".join(x for x in (s["source"], s["published_at"]) if x)
-            title = f"[{s['title']}]({s['url']})" if s["url"] else s["title"]
-            anchor = f'<a id="src-{s["n"]}"></a>' if link_sources else ""
-            lines.append(f"{s['n']}. {anchor}{title}" + (f" ({meta})" if meta else "") + f": \u201c{' '.join(s['quote'].split())}\u201d")
+            meta = t(", ".join(x for x in (s["source"], s["published_at"]) if x))
+            url = safe_url(s["url"])
+            # The URL sits inside <...>, where md_text's entities are decoded back to the plain address.
+            title = f"[{t(s['title'])}](<{t(url)}>)" if url else t(s["title"])
+            anchor = f'<a id="src-{int(s["n"])}"></a>' if link_sources else ""
+            lines.append(f"{int(s['n'])}. {anchor}{title}" + (f" ({meta})" if meta else "") + f": \u201c{t(s['quote'])}\u201d")
         return "\n".join(lines) + "\n"
 
     def html(self) -> str:
-        """A standalone HTML page of the briefing."""
+        """A standalone, inert HTML page of the briefing (no script, no remote load: see CSP_META)."""
         from markdown_it import MarkdownIt
 
+        # Raw HTML stays on only for our own anchors: article text reaches Markdown already escaped.
         body = MarkdownIt("commonmark", {"html": True}).render(self.markdown())
-        return (f"<!doctype html><meta charset='utf-8'><title>Briefing: {html_lib.escape(self.topic)}</title>"
-                f"<style>body{{font-family:sans-serif;max-width:860px;margin:2em auto;line-height:1.45}}</style>{body}")
+        return (f"<!doctype html><html><head><meta charset='utf-8'>{CSP_META}<meta name='referrer' content='no-referrer'>"
+                f"<title>Briefing: {html_lib.escape(self.topic)}</title>"
+                f"<style>body{{font-family:sans-serif;max-width:860px;margin:2em auto;line-height:1.45}}</style></head>"
+                f"<body>{body}</body></html>")
 
 
 class _Registry:

@@ -13,12 +13,12 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from .safe import safe_url, term_text
 from .settings import Settings, apply_offline_env
-
-apply_offline_env()
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Cited answers and briefings over news articles.")
 out = Console(soft_wrap=True)
@@ -41,12 +41,13 @@ state = State()
 @app.callback()
 def main(data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Data folder (default .rag, or RAG_DATA_DIR).")):
     """Cited answers and briefings over news articles (offline by default)."""
+    apply_offline_env()  # the command is an entry point: it may set its own process's environment
     kwargs = {"data_dir": data_dir} if data_dir else {}
     state.settings = Settings(**kwargs)
 
 
 def _fail(exc: Exception) -> None:
-    err.print(f"[red]error:[/red] {exc}", highlight=False)
+    err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
     raise typer.Exit(1)
 
 
@@ -91,10 +92,12 @@ def ingest(paths: list[Path] = typer.Argument(..., help="Files or folders to ing
         out.print_json(json.dumps(report.as_dict(), ensure_ascii=False))
     else:
         for e in report.errors:
-            err.print(f"[yellow]skipped[/yellow] {e}", highlight=False)
+            err.print(f"[yellow]skipped[/yellow] {escape(str(e))}", highlight=False)
+        for w in report.warnings:
+            err.print(f"[yellow]warning[/yellow] {escape(w)}", highlight=False)
         for d in report.duplicates:
             verb = "kept" if d["kept"] else "skipped"
-            err.print(f"[yellow]duplicate[/yellow] {d['origin']} ~ {d['duplicate_of']} (similarity {d['similarity']}), {verb}", highlight=False)
+            err.print(f"[yellow]duplicate[/yellow] {escape(d['origin'])} ~ {d['duplicate_of']} (similarity {d['similarity']}), {verb}", highlight=False)
         out.print(f"added {len(report.added)}, replaced {len(report.replaced)}, unchanged {len(report.unchanged)}, "
                   f"duplicates {len(report.duplicates)}, pruned {len(report.pruned)}, errors {len(report.errors)}; "
                   f"{report.chunks_added} chunks embedded", highlight=False)
@@ -128,9 +131,9 @@ def search(query: str = typer.Argument(..., help="Question or keywords."),
     if not hits:
         out.print("no passages found (is anything ingested? try `rag stats`)")
     for i, h in enumerate(hits, 1):
-        meta = " · ".join(x for x in (h.source, h.published_at) if x)
-        out.print(f"[bold][{i}][/bold] {h.title}" + (f" [dim]({meta})[/dim]" if meta else "") + f" [dim]{h.article_id} {h.start}-{h.end} score {h.score:.4f}[/dim]", highlight=False)
-        out.print("    " + " ".join(h.text.split())[:400], highlight=False)
+        meta = term_text(" · ".join(x for x in (h.source, h.published_at) if x))
+        out.print(f"[bold]\\[{i}][/bold] {term_text(h.title)}" + (f" [dim]({meta})[/dim]" if meta else "") + f" [dim]{h.article_id} {h.start}-{h.end} score {h.score:.4f}[/dim]", highlight=False)
+        out.print("    " + term_text(" ".join(h.text.split())[:400]), highlight=False)
 
 
 @app.command()
@@ -159,8 +162,9 @@ def stats(as_json: bool = typer.Option(False, "--json")):
 
 
 @app.command()
-def delete(article: list[str] = typer.Argument(..., help="Article id (or prefix), title, url or file name.")):
-    """Delete articles from the store (vectors, catalogue and BM25)."""
+def delete(article: list[str] = typer.Argument(..., help="Article id, id prefix (6+ hex digits), exact title, url or file name."),
+           all_matches: bool = typer.Option(False, "--all", help="Delete every article a reference matches, not only a unique one.")):
+    """Delete articles from the store (vectors, catalogue and BM25); references match literally."""
     from .errors import RagError
 
     try:
@@ -170,6 +174,9 @@ def delete(article: list[str] = typer.Argument(..., help="Article id (or prefix)
             found = corpus.catalog.find(ref)
             if not found:
                 _fail(RagError(f"no stored article matches {ref!r}; see `rag stats` or `rag search`"))
+            if len(found) > 1 and not all_matches:
+                listing = "; ".join(f"{a.id} {a.title[:60]!r}" for a in found[:10]) + (" …" if len(found) > 10 else "")
+                _fail(RagError(f"{ref!r} matches {len(found)} articles ({listing}); give one id, or add --all to delete them all"))
             ids.extend(a.id for a in found)
         n = corpus.delete(sorted(set(ids)))
         corpus.bm25
@@ -180,17 +187,17 @@ def delete(article: list[str] = typer.Argument(..., help="Article id (or prefix)
 
 def print_answer(result) -> None:
     """Human-readable answer: text, backend/notice line, numbered sources with quoted spans."""
-    out.print(result.answer, highlight=False)
+    out.print(term_text(result.answer), highlight=False)
     line = f"[dim]answered by {result.backend}" + (" (refused)" if result.refused else "") + "[/dim]"
     out.print(line)
     if result.notice:
-        out.print(f"[yellow]notice:[/yellow] {result.notice}", highlight=False)
+        out.print(f"[yellow]notice:[/yellow] {term_text(result.notice)}", highlight=False)
     for c in result.citations:
-        meta = ", ".join(x for x in (c["source"], c["published_at"]) if x)
-        out.print(f"[bold][{c['n']}][/bold] {c['title']}" + (f" ({meta})" if meta else "") + f" [dim]{c['support']}[/dim]", highlight=False)
-        out.print(f"    \u201c{' '.join(c['quote'].split())}\u201d", highlight=False)
-        if c["url"]:
-            out.print(f"    {c['url']}", highlight=False)
+        meta = term_text(", ".join(x for x in (c["source"], c["published_at"]) if x))
+        out.print(f"[bold]\\[{c['n']}][/bold] {term_text(c['title'])}" + (f" ({meta})" if meta else "") + f" [dim]{c['support']}[/dim]", highlight=False)
+        out.print(f"    \u201c{term_text(' '.join(c['quote'].split()))}\u201d", highlight=False)
+        if safe_url(c["url"]):
+            out.print(f"    {term_text(c['url'])}", highlight=False)
 
 
 def _print_piece(piece: str) -> None:
@@ -260,14 +267,19 @@ def brief(topic: Optional[str] = typer.Argument(None, help="Topic (omit for the 
 @app.command()
 def ui(host: str = typer.Option(None, "--host", help="Bind address (default 127.0.0.1)."),
        port: int = typer.Option(None, "--port", help="Port (default 7860)."),
-       auth: str = typer.Option(None, "--auth", help="user:password required to open the app (or RAG_UI_AUTH).")):
-    """Launch the Gradio app (Ask, Briefing, Library, Evaluate); never a public share link."""
+       auth: str = typer.Option(None, "--auth", help="user:password required to open the app (or RAG_UI_AUTH)."),
+       auth_file: Optional[Path] = typer.Option(None, "--auth-file", help="File holding user:password (or RAG_UI_AUTH_FILE)."),
+       read_only: bool = typer.Option(False, "--read-only", help="No upload and no delete (or RAG_UI_READ_ONLY=1).")):
+    """Launch the Gradio app (Ask, Briefing, Library, Evaluate); never a public share link.
+
+    A non-loopback --host needs a login (--auth/--auth-file) or --read-only.
+    """
     from .errors import RagError
 
     try:
         from ui.app import launch
 
-        launch(state.settings, host, port, auth, block=True)
+        launch(state.settings, host, port, auth, block=True, auth_file=auth_file, read_only=read_only or None)
     except RagError as exc:
         _fail(exc)
 

@@ -11,9 +11,9 @@ from functools import cached_property
 from pathlib import Path
 
 from .bm25 import Bm25Index, load_or_build
-from .embeddings import make_embedder
+from .embeddings import ONNX_SUFFIX, embedding_model_id, make_embedder
 from .errors import ConfigError
-from .settings import Settings, apply_offline_env
+from .settings import Settings
 from .store import Catalog, VectorStore
 
 
@@ -21,7 +21,6 @@ class Corpus:
     """Everything stored under one data dir (and, in server mode, one Chroma collection)."""
 
     def __init__(self, settings: Settings | None = None, embedder=None):
-        apply_offline_env()
         self.settings = settings or Settings()
         self.data_dir = Path(self.settings.data_dir)
         self.catalog = Catalog(self.data_dir / "catalog.sqlite3")
@@ -30,12 +29,15 @@ class Corpus:
         self._lock = threading.RLock()
         stored = self.catalog.get_meta("embedding_model")
         if stored and stored != self.model_name:
+            hint = ("set RAG_EMBEDDING_RUNTIME=torch (pip install 'news-rag[torch]')" if stored + ONNX_SUFFIX == self.model_name
+                    else "set RAG_EMBEDDING_RUNTIME=onnx" if self.model_name + ONNX_SUFFIX == stored
+                    else "set RAG_EMBEDDING_MODEL back")
             raise ConfigError(f"{self.data_dir} was built with embedding model {stored!r}, not {self.model_name!r}; "
-                              "use another --data-dir or set RAG_EMBEDDING_MODEL back")
+                              f"re-ingest into another --data-dir, or {hint}")
 
     @property
     def model_name(self) -> str:
-        return self._embedder.name if self._embedder is not None else self.settings.embedding_model
+        return self._embedder.name if self._embedder is not None else embedding_model_id(self.settings)
 
     @property
     def embedder(self):
@@ -45,7 +47,19 @@ class Corpus:
 
     @cached_property
     def vectors(self) -> VectorStore:
-        return VectorStore(self.settings, self.model_name)
+        return VectorStore(self.settings, self.model_name, self.collection_name)
+
+    @property
+    def collection_name(self) -> str:
+        """The Chroma collection this data dir owns.
+
+        Embedded, the collection lives inside the data dir. On a shared `chroma run` server each
+        catalogue gets its own collection (name + the catalogue's id), so `reconcile` in one data
+        dir can never delete another data dir's vectors.
+        """
+        if not self.settings.chroma_url:
+            return self.settings.collection
+        return f"{self.settings.collection}-{self.catalog.catalog_id()}"
 
     @property
     def bm25(self) -> Bm25Index:

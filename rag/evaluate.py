@@ -12,11 +12,13 @@ Each run records its settings, model, prompt hashes and git commit, so two runs 
 
 from __future__ import annotations
 
+import base64
 import html
 import json
 import subprocess
 import time
 from dataclasses import dataclass, field
+from importlib.resources import files
 from pathlib import Path
 from typing import Callable
 
@@ -26,6 +28,7 @@ from .corpus import Corpus
 from .errors import ConfigError
 from .prompts import prompt_hashes
 from .retrieve import Retriever
+from .safe import CSP_META, md_text
 from .text import find_span
 
 METRIC_KEYS = ["hits_at_4", "hits_at_10", "mrr_at_10", "map_at_10", "citation_recall", "citation_precision",
@@ -46,11 +49,26 @@ class GoldQuestion:
     question_type: str = ""
 
 
-def load_gold(path: str | Path) -> list[GoldQuestion]:
-    """Read a JSONL gold file or a MultiHop-RAG query file."""
+def shipped_gold_dir() -> Path:
+    """Folder of the gold files shipped with the package (the repository's eval/, as `rag.gold`)."""
+    return Path(str(files("rag.gold")))
+
+
+def find_gold(path: str | Path) -> Path:
+    """A gold file by path, or by the name of a shipped one (`seed.jsonl`, `seed`)."""
     p = Path(path)
-    if not p.is_file():
-        raise ConfigError(f"{p}: gold file not found")
+    if p.is_file():
+        return p
+    shipped = {f.name: f for f in shipped_gold_dir().glob("*.jsonl")} | {f.stem: f for f in shipped_gold_dir().glob("*.jsonl")}
+    if str(path) in shipped:
+        return shipped[str(path)]
+    names = ", ".join(sorted(f.name for f in shipped_gold_dir().glob("*.jsonl")))
+    raise ConfigError(f"{p}: gold file not found; give a path or a shipped gold file ({names})")
+
+
+def load_gold(path: str | Path) -> list[GoldQuestion]:
+    """Read a JSONL gold file or a MultiHop-RAG query file (a path or a shipped file's name)."""
+    p = find_gold(path)
     text = p.read_text(encoding="utf-8")
     stripped = text.lstrip()
     out: list[GoldQuestion] = []
@@ -114,6 +132,8 @@ def evaluate(corpus: Corpus, gold_path: str | Path, k: int = 10, limit: int = 0,
              progress: Callable[[int, int], None] | None = None, use_llm: bool | None = None) -> dict:
     """Run every gold question; return {"run", "metrics", "by_type", "questions"}."""
     questions = load_gold(gold_path)
+    if limit < 0:
+        raise ConfigError(f"limit {limit} is negative; give 0 for all questions or the number to run")
     if limit:
         questions = questions[:limit]
     started = time.time()
@@ -260,16 +280,17 @@ def write_report(result: dict, folder: Path) -> list[Path]:
     for key in METRIC_KEYS:
         md.append(f"| {key} | {fmt(result['metrics'].get(key))} | " + " | ".join(fmt(result["by_type"][t].get(key)) for t in types) + " |")
     md += ["", "![metrics by type](metrics_by_type.png)", "", "![latency](latency.png)", "", "## Questions", ""]
+    t = md_text  # questions, answers, titles and quotes are data: shown literally, never as markup
     for r in result["questions"]:
         verdict = "refused" if r.get("refused") else "answered"
-        md.append(f"### {r['id']}: {r['question']}")
-        md.append(f"- type: {r['question_type']}, answerable: {r['answerable']}, {verdict}")
+        md.append(f"### {t(str(r['id']))}: {t(r['question'])}")
+        md.append(f"- type: {t(r['question_type'])}, answerable: {r['answerable']}, {verdict}")
         if "answer" in r:
-            md.append(f"- answer: {r['answer']}")
+            md.append(f"- answer: {t(r['answer'])}")
         for c in r.get("citations", []):
-            md.append(f"  - [{c['n']}] {c['title']} ({c['support']}): \u201c{' '.join(c['quote'].split())[:300]}\u201d")
+            md.append(f"  - \\[{c['n']}\\] {t(c['title'])} ({t(c['support'])}): \u201c{t(c['quote'][:300])}\u201d")
         for g in r["gold"]:
-            md.append(f"- gold: {g['article'][:80]}: \u201c{g['quote'][:200]}\u201d")
+            md.append(f"- gold: {t(g['article'][:80])}: \u201c{t(g['quote'][:200])}\u201d")
         md.append(f"- citation recall {fmt(r.get('citation_recall'))}, precision {fmt(r.get('citation_precision'))}, hits@4 {fmt(r.get('hits_at_4'))}")
         md.append("")
     p = folder / "report.md"
@@ -281,14 +302,16 @@ def write_report(result: dict, folder: Path) -> list[Path]:
     qs = "".join(
         f"<details><summary>{html.escape(r['id'])}: {html.escape(r['question'])} — {'refused' if r.get('refused') else 'answered'}</summary>"
         f"<p><b>Answer:</b> {html.escape(r.get('answer', ''))}</p><ul>"
-        + "".join(f"<li>[{c['n']}] {html.escape(c['title'])} <i>({c['support']})</i>: <q>{html.escape(c['quote'][:400])}</q></li>" for c in r.get("citations", []))
+        + "".join(f"<li>[{c['n']}] {html.escape(c['title'])} <i>({html.escape(c['support'])})</i>: <q>{html.escape(c['quote'][:400])}</q></li>" for c in r.get("citations", []))
         + "</ul><p><b>Gold:</b></p><ul>" + "".join(f"<li>{html.escape(g['article'][:80])}: <q>{html.escape(g['quote'][:300])}</q></li>" for g in r["gold"])
         + "</ul></details>" for r in result["questions"])
-    page = (f"<!doctype html><meta charset='utf-8'><title>Evaluation report</title>"
+    plots = "".join(f"<img src='data:image/png;base64,{base64.b64encode((folder / name).read_bytes()).decode()}' alt='{alt}'>"
+                    for name, alt in (("metrics_by_type.png", "metrics by type"), ("latency.png", "latency")))
+    page = (f"<!doctype html><meta charset='utf-8'>{CSP_META}<meta name='referrer' content='no-referrer'><title>Evaluation report</title>"
             f"<style>body{{font-family:sans-serif;max-width:1100px;margin:2em auto}}td,th{{padding:2px 10px;border-bottom:1px solid #ddd}}</style>"
             f"<h1>Evaluation report</h1><p>{html.escape(run['gold_file'])} · {html.escape(run['answer_backend'])} · commit {html.escape(run['git_commit'])}</p>"
             f"<table><tr><th>metric</th><th>all</th>{''.join(f'<th>{html.escape(t)}</th>' for t in types)}</tr>{rows_html}</table>"
-            f"<img src='metrics_by_type.png' alt='metrics by type'><img src='latency.png' alt='latency'><h2>Questions</h2>{qs}")
+            f"{plots}<h2>Questions</h2>{qs}")
     p = folder / "report.html"
     p.write_text(page, encoding="utf-8")
     files.append(p)

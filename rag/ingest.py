@@ -41,6 +41,7 @@ class IngestReport:
     duplicates: list[dict] = field(default_factory=list)
     pruned: list[dict] = field(default_factory=list)
     errors: list[IngestError] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     chunks_added: int = 0
     repaired: dict = field(default_factory=dict)
 
@@ -52,7 +53,8 @@ class IngestReport:
     def as_dict(self) -> dict:
         return {"added": self.added, "replaced": self.replaced, "unchanged": len(self.unchanged),
                 "duplicates": self.duplicates, "pruned": self.pruned, "chunks_added": self.chunks_added,
-                "errors": [{"file": e.path, "reason": e.reason} for e in self.errors], "repaired": self.repaired}
+                "errors": [{"file": e.path, "reason": e.reason} for e in self.errors], "warnings": self.warnings,
+                "repaired": self.repaired}
 
 
 def _brief(a: Article, **extra) -> dict:
@@ -84,6 +86,7 @@ def ingest(corpus: Corpus, paths: Iterable[str], prune: bool = False, keep_dupli
     loaded = load_paths(list(paths), max_bytes=settings.max_file_bytes)
     report.errors.extend(loaded.errors)
     incoming = loaded.articles + list(articles or [])
+    report.warnings.extend(w for art in incoming for w in art.warnings)
     with corpus._lock:
         catalog = corpus.catalog
         todo: list[tuple[Article, list[str]]] = []

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from .errors import IngestError
+from .safe import safe_url
 from .text import normalise
 
 SUPPORTED_EXTENSIONS = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".json", ".jsonl")
@@ -40,6 +41,7 @@ class Article:
     key: str = ""  # stable identity of the origin, used to spot an edited article
     path: str = ""  # absolute path of the file it came from (for --prune)
     id: str = field(default="")
+    warnings: list[str] = field(default_factory=list, compare=False, repr=False)  # not stored
 
     def __post_init__(self) -> None:
         if not self.id:
@@ -214,6 +216,11 @@ def _article(origin: str, title: str, body: str, meta: dict[str, Any], key_base:
         if value is not None and not isinstance(value, (str, int, float)):
             raise IngestError(origin + record, f"field {name!r} must be a string, got {type(value).__name__}")
     url = str(meta.get("url") or "").strip()
+    warnings = []
+    if url and not safe_url(url):
+        # A javascript:/data:/file: "url" would become a live link wherever the article is shown.
+        warnings.append(f"{origin + record}: url {url[:60]!r} dropped (only http(s) addresses are kept)")
+        url = ""
     return Article(
         title=title[:500] or Path(origin).stem,
         text=body,
@@ -224,6 +231,7 @@ def _article(origin: str, title: str, body: str, meta: dict[str, Any], key_base:
         origin=origin + record,
         path=key_base,
         key=f"{key_base}::{url}" if (url and record) else key_base + record,
+        warnings=warnings,
     )
 
 

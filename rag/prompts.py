@@ -13,11 +13,14 @@ import hashlib
 import string
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib.resources import files
 from pathlib import Path
 
 from .errors import PromptError
 
-PROMPTS_DIR = Path(__file__).resolve().parents[1] / "prompts"
+# The repository's top-level prompts/ folder, installed as the package data `rag.prompt_files`
+# (pyproject maps it), so a wheel carries the same files. Wheels are unpacked, so it is a real path.
+PROMPTS_DIR = Path(str(files("rag.prompt_files")))
 USER_MARK = "=== user ==="
 
 
@@ -77,7 +80,7 @@ def load_prompt(name: str, folder: Path | None = None) -> Prompt:
     """Load `prompts/<name>.md` (re-read when the file changes)."""
     path = (folder or PROMPTS_DIR) / f"{name}.md"
     if not path.is_file():
-        raise PromptError(f"prompt file {path} not found; restore it from the repository")
+        raise PromptError(f"prompt file {path} not found; reinstall the package or restore prompts/ from the repository")
     return _load(str(path), path.stat().st_mtime)
 
 

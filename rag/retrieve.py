@@ -62,7 +62,45 @@ def parse_day(value: str | date | None, field: str = "date") -> int:
     if not m:
         raise ConfigError(f"{field} {value!r} is not a date; use YYYY-MM-DD")
     y, mo, d = int(m.group(1)), int(m.group(2) or 0), int(m.group(3) or 0)
+    try:
+        date(y, mo or 1, d or 1)
+    except ValueError:
+        raise ConfigError(f"{field} {value!r} is not a calendar date; use YYYY-MM-DD") from None
     return y * 10000 + mo * 100 + d
+
+
+def check_filters(known_sources: list[str], sources: list[str] | None, since, until,
+                  names: tuple[str, str, str] = ("--source", "--since", "--until")) -> tuple[list[str], int, int]:
+    """(outlets, lo, hi) after checking them: known outlets, real dates, since <= until.
+
+    Raises ConfigError naming the argument (`names` gives the caller's spelling of each).
+    `hi` is inclusive; a month or year as the upper bound means its last day.
+    """
+    sources = [s for s in (sources or []) if s]
+    unknown = [s for s in sources if s not in known_sources]
+    if unknown:
+        listing = ", ".join(known_sources[:12]) + (" …" if len(known_sources) > 12 else "")
+        raise ConfigError(f"{names[0]} {unknown[0]!r} is not a stored outlet; choose one of: {listing or '(none stored yet)'}")
+    lo, hi = parse_day(since, names[1]), parse_day(until, names[2])
+    if hi and hi % 100 == 0:
+        hi += 31 if hi % 10000 else 1231
+    if lo and hi and lo > hi:
+        raise ConfigError(f"{names[1]} {since} is after {names[2]} {until}; swap them")
+    return sources, lo, hi
+
+
+def describe_filters(sources: list[str] | None, since, until) -> str:
+    """Plain words for a filter: "from The Verge between 2023-10-01 and 2023-10-31"."""
+    parts = []
+    if sources:
+        parts.append("from " + " or ".join(sources))
+    if since and until:
+        parts.append(f"between {since} and {until}")
+    elif since:
+        parts.append(f"published on or after {since}")
+    elif until:
+        parts.append(f"published on or before {until}")
+    return " ".join(parts)
 
 
 _DAY_RE = re.compile(r"\b(" + "|".join(MONTHS) + r"|sept|" + "|".join(m[:3] for m in MONTHS) + r")\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+((?:19|20)\d\d)\b"
@@ -148,10 +186,7 @@ class Retriever:
         if not query or not query.strip():
             raise ConfigError("empty query; type a question or keywords")
         k = k or self.corpus.settings.top_k
-        lo, hi = parse_day(since, "--since"), parse_day(until, "--until")
-        if hi and hi % 100 == 0:  # a month or year given as the upper bound means its end
-            hi += 31 if hi % 10000 else 1231
-        sources = [s for s in (sources or []) if s]
+        sources, lo, hi = check_filters(self.known_sources(), sources, since, until)
         if self.corpus.catalog.is_empty():
             return []
         vec = self.corpus.embedder.embed_query(query) if mode != "bm25" else None

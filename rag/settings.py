@@ -14,8 +14,9 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-# Set before anything imports huggingface_hub, onnxruntime, chromadb or gradio: each of them
-# otherwise tries to reach the network (hub look-ups, telemetry) on a machine that has none.
+# What the `rag` command and the UI set (only where unset) before anything imports huggingface_hub,
+# onnxruntime, chromadb or gradio: each of them otherwise tries to reach the network (hub look-ups,
+# telemetry) on a machine that has none. The library itself never touches the environment.
 OFFLINE_ENV = {
     "HF_HUB_OFFLINE": "1",
     "HF_HUB_DISABLE_TELEMETRY": "1",
@@ -28,7 +29,7 @@ OFFLINE_ENV = {
 
 
 def apply_offline_env() -> None:
-    """Set the environment variables that stop libraries from phoning home (idempotent)."""
+    """Set (where unset) the variables that stop libraries from phoning home; for entry points and hosts."""
     for key, value in OFFLINE_ENV.items():
         os.environ.setdefault(key, value)
 
@@ -43,6 +44,8 @@ class Settings(BaseSettings):
     chroma_url: str | None = Field(None, description="Chroma server URL (http://host:port); embedded when unset.")
 
     embedding_backend: Literal["local", "openai"] = "local"
+    embedding_runtime: Literal["onnx", "torch"] = Field("onnx", description="Local model runtime: int8 ONNX (default) or torch (extra).")
+    model_cache_dir: Path | None = Field(None, description="Where the prepared ONNX model is kept (default ~/.cache/news-rag).")
     embedding_model: str = Field("all-MiniLM-L6-v2", description="Local model name or OpenAI-compatible model id.")
     embedding_base_url: str | None = None
     embedding_api_key: SecretStr | None = None
@@ -72,6 +75,8 @@ class Settings(BaseSettings):
     ui_host: str = "127.0.0.1"
     ui_port: int = 7860
     ui_auth: str | None = Field(None, description="user:pass required by the UI when set.")
+    ui_auth_file: Path | None = Field(None, description="A file holding user:pass (keeps the password off the command line).")
+    ui_read_only: bool = Field(False, description="UI without upload and delete (may be bound to any address).")
     upload_extensions: str = ".txt,.md,.html,.htm,.pdf,.json,.jsonl"
 
     @property
@@ -84,6 +89,13 @@ class Settings(BaseSettings):
         if self.llm_api_key is not None:
             return self.llm_api_key.get_secret_value()
         return os.environ.get("OPENAI_API_KEY")
+
+    def resolved_model_cache_dir(self) -> Path:
+        """RAG_MODEL_CACHE_DIR, else $XDG_CACHE_HOME/news-rag, else ~/.cache/news-rag."""
+        if self.model_cache_dir:
+            return Path(self.model_cache_dir)
+        base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+        return Path(base) / "news-rag"
 
     @property
     def max_file_bytes(self) -> int:

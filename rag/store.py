@@ -23,7 +23,7 @@ from urllib.parse import urlparse
 
 from .errors import BackendError, ConfigError
 from .loaders import Article
-from .settings import Settings, apply_offline_env
+from .settings import Settings
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (
@@ -82,6 +82,17 @@ class Catalog:
         # One connection is shared by the UI's worker threads; sqlite3 needs calls serialised.
         with self._lock:
             return self.db.execute(sql, params).fetchall()
+
+    def catalog_id(self) -> str:
+        """A random id given to this catalogue when first asked, then kept (names its server collection)."""
+        with self._lock:
+            value = self.get_meta("catalog_id")
+            if not value:
+                import uuid
+
+                value = uuid.uuid4().hex[:12]
+                self.set_meta("catalog_id", value)
+            return value
 
     def get_meta(self, key: str) -> str | None:
         rows = self._rows("SELECT value FROM meta WHERE key=?", (key,))
@@ -145,10 +156,17 @@ class Catalog:
         return art
 
     def find(self, ref: str) -> list[StoredArticle]:
-        """Articles matching an id, id prefix, exact title, url or file name."""
+        """Articles matching `ref` literally: id, id prefix (>= 6 hex digits), exact title, url or file name."""
+        ref = ref.strip()
+        if not ref:
+            return []
+        # No LIKE/GLOB: a reference is never a pattern, so "%" or "____" matches only itself.
+        prefix = ref.lower() if len(ref) >= 6 and all(c in "0123456789abcdef" for c in ref.lower()) else None
+        tail = "/" + ref
         rows = self._rows(
-            "SELECT id FROM articles WHERE id=? OR id LIKE ? OR title=? OR url=? OR origin=? OR path=? OR path LIKE ?",
-            (ref, ref + "%" if len(ref) >= 6 else "\x00", ref, ref, ref, ref, "%/" + ref))
+            "SELECT id FROM articles WHERE id=? OR (? IS NOT NULL AND substr(id, 1, ?)=?) OR title=? OR url=? OR origin=? "
+            "OR path=? OR substr(path, -?)=? ORDER BY published_at DESC, title",
+            (ref, prefix, len(prefix or ""), prefix, ref, ref, ref, ref, len(tail), tail))
         return [a for a in (self.article(r[0]) for r in rows) if a]
 
     def articles(self) -> list[StoredArticle]:
@@ -179,6 +197,20 @@ class Catalog:
         return {"articles": n_art, "chunks": n_chunks, "sources": sources, "date_from": lo, "date_to": hi,
                 "embedding_model": self.get_meta("embedding_model"), "embedding_dim": int(self.get_meta("embedding_dim") or 0)}
 
+    def count_articles(self, sources: list[str], lo: int, hi: int) -> int:
+        """Articles from any of `sources` (all when empty) published within [lo, hi] (YYYYMMDD, 0 = open)."""
+        sql, params = "SELECT COUNT(*) FROM articles WHERE 1=1", []
+        if sources:
+            sql += f" AND source IN ({','.join('?' * len(sources))})"
+            params += list(sources)
+        if lo:
+            sql += " AND published_at >= ?"
+            params.append(f"{lo // 10000:04d}-{lo // 100 % 100:02d}-{lo % 100:02d}")
+        if hi:
+            sql += " AND published_at != '' AND published_at <= ?"
+            params.append(f"{hi // 10000:04d}-{hi // 100 % 100:02d}-{hi % 100:02d}")
+        return self._rows(sql, tuple(params))[0][0]
+
     def sources(self) -> list[str]:
         return [r[0] for r in self._rows("SELECT DISTINCT source FROM articles WHERE source != '' ORDER BY source")]
 
@@ -205,8 +237,7 @@ def date_key(iso: str) -> int:
 class VectorStore:
     """The Chroma collection holding chunk vectors, embedded or on a server."""
 
-    def __init__(self, settings: Settings, model_name: str):
-        apply_offline_env()
+    def __init__(self, settings: Settings, model_name: str, collection: str | None = None):
         import chromadb
         from chromadb.config import Settings as ChromaSettings
 
@@ -224,8 +255,9 @@ class VectorStore:
                 path.mkdir(parents=True, exist_ok=True)
                 self.client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
                 self.where = str(path)
+            collection = collection or settings.collection
             self.collection = self.client.get_or_create_collection(
-                settings.collection, embedding_function=None,
+                collection, embedding_function=None,
                 configuration={"hnsw": {"space": "cosine"}},
                 metadata={"embedding_model": model_name},
             )
@@ -236,7 +268,7 @@ class VectorStore:
                                "Check RAG_CHROMA_URL (is `chroma run` up?) or the data dir permissions") from exc
         stored = (self.collection.metadata or {}).get("embedding_model")
         if stored and stored != model_name:
-            raise ConfigError(f"collection {settings.collection!r} at {self.where} was built with {stored!r}, "
+            raise ConfigError(f"collection {collection!r} at {self.where} was built with {stored!r}, "
                               f"but the embedding model is {model_name!r}; use another RAG_DATA_DIR/RAG_COLLECTION or the original model")
         self.max_batch = self.client.get_max_batch_size()
         self._vec_cache: dict = {}

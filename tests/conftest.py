@@ -12,12 +12,18 @@ from pathlib import Path
 
 import pytest
 
-from rag import Corpus, Settings
-from rag.embeddings import LocalEmbedder
+from rag.settings import apply_offline_env
+
+# The test process is a host of the library: like the CLI, it keeps libraries off the network.
+apply_offline_env()
+
+from rag import Corpus, Settings  # noqa: E402
+from rag.embeddings import OnnxEmbedder  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "corpus" / "irgc-militias-iraqi-security-forces.txt"
-MULTIHOP = ROOT.parent / "shared" / "data" / "multihop-rag"
+# A 60-article MultiHop-RAG slice committed with the tests (ODC-BY; see its SOURCE.md).
+MULTIHOP = ROOT / "tests" / "data" / "multihop-rag"
 
 
 @pytest.fixture(autouse=True)
@@ -29,11 +35,11 @@ def _clean_env(monkeypatch, tmp_path):
     monkeypatch.setenv("RAG_DATA_DIR", str(tmp_path / "data"))
 
 
-class CountingEmbedder(LocalEmbedder):
-    """The real local model, counting how many texts it embeds (for idempotence tests)."""
+class CountingEmbedder(OnnxEmbedder):
+    """The real local model (the default int8 ONNX one), counting the texts it embeds (idempotence tests)."""
 
     def __init__(self):
-        super().__init__()
+        super().__init__(Settings().resolved_model_cache_dir())
         self.embedded = 0
 
     def encode(self, texts):

@@ -74,3 +74,58 @@ def _encrypted_pdf() -> bytes:
     buf = io.BytesIO()
     w.write(buf)
     return buf.getvalue()
+
+
+def xss_articles(beacon: str) -> list[dict]:
+    """Articles whose title, outlet, url and body carry live-content payloads aimed at `beacon`.
+
+    `beacon` is a base URL on 127.0.0.1 that counts requests: any request means a payload loaded.
+    """
+    return [
+        {"title": "<script>alert('title')</script>Ferry news <img src=x onerror=alert(3)>",
+         "source": "<b onmouseover=alert(4)>Harbour Times</b>", "published_at": "2024-05-02",
+         "url": "javascript:alert(5)",
+         "body": (f"The port authority announced a new ferry route to Vigo <img src={beacon}/img.png onerror=alert(1)> on Monday. "
+                  f"Ferry tickets cost 20 euros ![pixel]({beacon}/md.png) and [book here](javascript:alert(2)) the operator said "
+                  "[[9]](#cite-9) <span class=\"badge supported\">supported</span>. "
+                  f"The harbour master is Ana Ruiz, see [her page]({beacon}/link) or https://evil.example/x for details. "
+                  "The new terminal opens in June with <iframe src=\"" + beacon + "/frame\"></iframe> twelve berths and $5 parking.\n\n"
+                  "Officials said the route will carry 300 passengers a day <svg onload=alert(7)></svg> from the start.")},
+        {"title": "Ferry schedule [click](javascript:alert(8))", "source": "Coast Daily", "published_at": "2024-05-03",
+         "url": "data:text/html,<script>alert(6)</script>",
+         "body": ("The ferry schedule was published on Tuesday <a href=\"" + beacon + "/a\">here</a> with four daily crossings. "
+                  "Each crossing to Vigo takes 90 minutes, the operator said <script>fetch('" + beacon + "/s')</script>.")},
+    ]
+
+
+def active_content(document: str, beacon: str, markdown: bool = False) -> list[str]:
+    """Live elements and attributes in an exported document (empty when inert).
+
+    HTML is parsed (a `.md` export is first rendered the way a Markdown viewer would, raw HTML on):
+    any script, frame, object or svg element; any `on*` attribute; any `src`/`href`/`action`
+    that is `javascript:`, `data:` (images excepted) or points at the beacon.
+    """
+    from html.parser import HTMLParser
+
+    if markdown:
+        from markdown_it import MarkdownIt
+
+        document = MarkdownIt("commonmark", {"html": True, "linkify": False}).render(document)
+    found: list[str] = []
+
+    class Scan(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            if tag in ("script", "iframe", "frame", "object", "embed", "svg", "base", "form"):
+                found.append(f"<{tag}>")
+            for name, value in attrs:
+                value = (value or "").strip().lower()
+                if name.startswith("on"):
+                    found.append(f"{tag} {name}=")
+                if name in ("src", "href", "action", "srcset", "xlink:href"):
+                    if value.startswith(("javascript:", "vbscript:")) or beacon.lower() in value:
+                        found.append(f"{tag} {name}={value[:40]}")
+                    if value.startswith("data:") and not (tag == "img" and value.startswith("data:image/png")):
+                        found.append(f"{tag} {name}={value[:40]}")
+
+    Scan().feed(document)
+    return found

@@ -113,3 +113,22 @@ class ScriptedLLM:
                 self.wfile.write(payload)
 
         return Handler
+
+
+def main() -> None:
+    """Serve scripted replies until killed: `python tests/llm_server.py PORT_FILE [REPLY ...]`.
+
+    Writes the base URL to PORT_FILE once listening (used by scripts/check_wheel.sh in CI).
+    """
+    import sys
+
+    llm = ScriptedLLM()
+    if len(sys.argv) > 2:
+        llm.script(*({"content": r} for r in sys.argv[2:]))
+    with open(sys.argv[1], "w") as fh:
+        fh.write(llm.url)
+    llm.thread.join()
+
+
+if __name__ == "__main__":
+    main()

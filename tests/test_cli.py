@@ -28,7 +28,7 @@ def test_ingest_search_stats_delete(tmp_path):
     assert "fifth and eighth divisions" in top["text"] and top["rank"] == 1
     assert set(top) == {"rank", "chunk_id", "article_id", "title", "source", "published_at", "url", "start", "end", "score", "text"}
     stats = json.loads(run(["stats", "--json"], tmp_path).stdout)
-    assert stats["articles"] == 1 and stats["embedding_model"] == "all-MiniLM-L6-v2" and stats["embedding_dim"] == 384
+    assert stats["articles"] == 1 and stats["embedding_model"] == "all-MiniLM-L6-v2-int8" and stats["embedding_dim"] == 384
     p = run(["delete", top["article_id"][:8]], tmp_path)
     assert "deleted 1" in p.stdout
 

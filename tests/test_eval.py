@@ -33,9 +33,9 @@ def test_seed_eval_metrics(seed_corpus):
 
 
 def test_multihop_query_format_is_read():
-    qs = load_gold(MULTIHOP / "queries-dev.json")
-    assert len(qs) == 852
-    assert sum(not q.answerable for q in qs) == 95
+    qs = load_gold(MULTIHOP / "queries.json")
+    assert len(qs) == 221
+    assert sum(not q.answerable for q in qs) == 15
     q = next(q for q in qs if q.answerable)
     assert q.question_type and q.gold_citations[0]["quote"] and q.answer
 

@@ -120,7 +120,7 @@ def test_question_naming_an_outlet_surfaces_that_outlet(multihop_corpus):
 def test_opening_with_another_model_is_a_clear_error(make_corpus, seed_dir, tmp_path):
     corpus = make_corpus(tmp_path / "d")
     ingest(corpus, [str(seed_dir)])
-    with pytest.raises(ConfigError, match="built with embedding model 'all-MiniLM-L6-v2'"):
+    with pytest.raises(ConfigError, match="built with embedding model 'all-MiniLM-L6-v2-int8'"):
         Corpus(Settings(data_dir=tmp_path / "d", embedding_backend="openai", embedding_model="text-embedding-3-small"))
 
 

@@ -196,3 +196,23 @@ def test_upload_names_are_sanitised():
     assert safe_name("..\\..\\win.ini") == "win.ini"
     assert safe_name("my report (final).md") == "my_report_final_.md"
     assert "/" not in safe_name("a/b/../c.txt") and safe_name("...") == "upload"
+
+
+def test_every_endpoint_in_the_readme_is_real(server, tmp_path, monkeypatch):
+    """Each `c.predict(...)` line of the README's API block runs as written against the live app."""
+    from gradio_client import Client, handle_file
+
+    readme = (ROOT / "README.md").read_text()
+    block = readme.split("from gradio_client import Client, handle_file", 1)[1].split("```", 1)[0]
+    calls = [line.split("#", 1)[0].strip() for line in block.splitlines() if line.strip().startswith("c.predict(")]
+    documented = set(re.findall(r'api_name="(/\w+)"', block))
+    assert len(calls) >= 5 and len(documented) == len(calls)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "new.txt").write_text("Canal news\nThe canal reopened on Thursday after dredging, the port said.")
+    c = Client(server[0], verbose=False)
+    for call in calls:
+        result = eval(call, {"c": c, "handle_file": handle_file})  # noqa: S307 - the README's own lines
+        assert result is not None, call
+    public = {name for name, info in c.view_api(return_format="dict", print_info=False)["named_endpoints"].items()}
+    assert documented <= public
+    assert {"/ask", "/brief", "/ingest", "/eval", "/articles"} <= documented

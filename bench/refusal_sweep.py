@@ -1,0 +1,68 @@
+"""Refusal-threshold sweep for the offline answerer: unanswerable vs answerable questions refused.
+
+    python bench/refusal_sweep.py --data-dir DIR [--queries FILE] [--limit N]
+
+For every question it retrieves the passages the answerer would read and takes the best sentence
+score (the quantity compared with RAG_REFUSAL_THRESHOLD); then, for each threshold, it prints the
+share of null (unanswerable) questions refused and of answerable ones refused, per type. DIR must
+hold the ingested MultiHop-RAG corpus (bench/ingest.py leaves one). Data: MultiHop-RAG (Tang & Yang,
+2024), ODC-BY; default queries ../shared/data/multihop-rag/queries-dev.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from rich.console import Console  # noqa: E402
+from rich.table import Table  # noqa: E402
+
+from rag import Corpus, Settings  # noqa: E402
+from rag.answer import OfflineAnswerer, to_sources  # noqa: E402
+from rag.evaluate import load_gold  # noqa: E402
+from rag.retrieve import Retriever  # noqa: E402
+from rag.settings import apply_offline_env  # noqa: E402
+
+DEFAULT_QUERIES = Path(__file__).resolve().parents[2] / "shared/data/multihop-rag/queries-dev.json"
+THRESHOLDS = [0.28, 0.30, 0.32, 0.34, 0.36, 0.38, 0.40, 0.42, 0.44]
+
+
+def main() -> None:
+    """Print the sweep table."""
+    apply_offline_env()
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data-dir", required=True)
+    ap.add_argument("--queries", type=Path, default=DEFAULT_QUERIES)
+    ap.add_argument("--limit", type=int, default=0)
+    args = ap.parse_args()
+    corpus = Corpus(Settings(data_dir=args.data_dir))
+    retriever, scorer = Retriever(corpus), OfflineAnswerer(corpus, 0.0)
+    questions = load_gold(args.queries)[: args.limit or None]
+    best: dict[str, list[float]] = defaultdict(list)
+    for q in questions:
+        sources = to_sources(retriever.search(q.question, corpus.settings.top_k), corpus)
+        cands = scorer.score(q.question, sources)
+        kind = "null" if not q.answerable else (q.question_type or "answerable").replace("_query", "")
+        best[kind].append(cands[0].score if cands else 0.0)
+    answerable = [s for k, v in best.items() if k != "null" for s in v]
+    t = Table(title=f"offline refusal sweep: {len(questions)} questions ({len(best.get('null', []))} null), "
+                    f"current threshold {corpus.settings.refusal_threshold}")
+    t.add_column("threshold", justify="right")
+    t.add_column("null refused", justify="right")
+    t.add_column("answerable refused", justify="right")
+    kinds = sorted(k for k in best if k != "null")
+    for k in kinds:
+        t.add_column(f"{k} refused", justify="right")
+    share = lambda xs, th: sum(x < th for x in xs) / len(xs) if xs else float("nan")  # noqa: E731
+    for th in THRESHOLDS:
+        t.add_row(f"{th:.2f}", f"{share(best.get('null', []), th):.3f}", f"{share(answerable, th):.3f}",
+                  *(f"{share(best[k], th):.3f}" for k in kinds))
+    Console().print(t)
+
+
+if __name__ == "__main__":
+    main()
