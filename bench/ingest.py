@@ -48,7 +48,7 @@ def main() -> None:
         src = str(tmp)
     settings = Settings(data_dir=args.data_dir, embedding_runtime=args.runtime)
     corpus = Corpus(settings)
-    corpus.embedder.encode(["warm up"])  # model load is not ingest work
+    corpus.embedder.embed_documents(["warm up"])  # model load is not ingest work
 
     t0 = time.perf_counter()
     report = ingest(corpus, [src])
@@ -58,10 +58,10 @@ def main() -> None:
     # Raw encoder on exactly the chunks ingest embedded, same batch size.
     arts = load_paths([src]).articles
     texts = [c.embed_text for a in arts if corpus.catalog.has(a.id)
-             for c in chunk_article(a, corpus.embedder.counter, settings.chunk_tokens, settings.chunk_overlap_tokens)]
+             for c in chunk_article(a, corpus.embedder, settings.chunk_tokens, settings.chunk_overlap_tokens)]
     t0 = time.perf_counter()
     for i in range(0, len(texts), 1024):
-        corpus.embedder.encode(texts[i:i + 1024])
+        corpus.embedder.embed_documents(texts[i:i + 1024])
     t_raw = time.perf_counter() - t0
 
     t0 = time.perf_counter()

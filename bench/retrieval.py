@@ -39,7 +39,10 @@ DEFAULT_QUERIES = Path(__file__).resolve().parents[2] / "shared/data/multihop-ra
 def naive_langchain(corpus: Corpus):
     from langchain_chroma import Chroma
 
-    store = Chroma(client=corpus.vectors.client, collection_name=corpus.settings.collection, embedding_function=corpus.embedder)
+    from rag.langchain_adapters import LangChainEmbeddings
+
+    store = Chroma(client=corpus.vectors.client, collection_name=corpus.collection_name,
+                   embedding_function=LangChainEmbeddings(corpus.embedder))
     return lambda q, k: [d.page_content for d in store.similarity_search(q, k=k)]
 
 

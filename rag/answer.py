@@ -158,7 +158,7 @@ class OfflineAnswerer:
         cands = cands[:EMBED_CANDIDATES]
         embedder = self.corpus.embedder
         qv = np.asarray(embedder.embed_query(context or question), dtype=np.float32)  # cached from retrieval
-        sv = np.asarray(embedder.encode([normalise(c.text) for c in cands]))
+        sv = embedder.embed_documents([normalise(c.text) for c in cands])
         for c, v in zip(cands, sv):
             c.vec = v
             c.cos = float(v @ qv)

@@ -14,8 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from langchain_text_splitters import RecursiveCharacterTextSplitter
-
+from .embeddings import Embedder
 from .loaders import Article
 from .text import normalise
 
@@ -37,37 +36,39 @@ class Chunk:
     embed_text: str
 
 
-def embed_title(title: str, counter) -> str:
+def embed_title(title: str, embedder: Embedder) -> str:
     """Title prefix used in embedded text, shortened word by word to MAX_TITLE_TOKENS."""
     words = normalise(title).split()
-    while words and counter.count(" ".join(words)) - 2 > MAX_TITLE_TOKENS:
+    while words and embedder.count_tokens(" ".join(words)) - 2 > MAX_TITLE_TOKENS:
         words = words[: max(1, len(words) * 3 // 4)] if len(words) > 1 else []
     return " ".join(words)
 
 
-def chunk_article(article: Article, counter, chunk_tokens: int = 200, overlap_tokens: int = 40) -> list[Chunk]:
+def chunk_article(article: Article, embedder: Embedder, chunk_tokens: int = 200, overlap_tokens: int = 40) -> list[Chunk]:
     """Split an article into chunks whose embedded text fits the model's token limit."""
-    title = embed_title(article.title, counter)
-    title_cost = (counter.count(title) - 2 + 1) if title else 0  # +1 for the joining newline
-    limit = counter.max_tokens
+    title = embed_title(article.title, embedder)
+    title_cost = (embedder.count_tokens(title) - 2 + 1) if title else 0  # +1 for the joining newline
+    limit = embedder.max_tokens
     size = max(16, min(chunk_tokens, limit - 2 - title_cost))
-    spans = _split_spans(article.text, 0, len(article.text), counter, size, min(overlap_tokens, size // 3))
+    spans = _split_spans(article.text, 0, len(article.text), embedder, size, min(overlap_tokens, size // 3))
     chunks: list[Chunk] = []
     for start, end in spans:
-        chunks.extend(_fit(article, title, start, end, counter, size, limit))
+        chunks.extend(_fit(article, title, start, end, embedder, size, limit))
     for i, c in enumerate(chunks):
         c.ordinal = i
     return chunks
 
 
-def _token_len(counter):
+def _token_len(embedder):
     # Tokens without [CLS]/[SEP], so lengths of pieces add up to about the length of the whole.
-    return lambda t: max(0, counter.count(t) - 2)
+    return lambda t: max(0, embedder.count_tokens(t) - 2)
 
 
-def _split_spans(text: str, a: int, b: int, counter, size: int, overlap: int) -> list[tuple[int, int]]:
+def _split_spans(text: str, a: int, b: int, embedder, size: int, overlap: int) -> list[tuple[int, int]]:
+    from langchain_text_splitters import RecursiveCharacterTextSplitter  # only ingest pays for its import
+
     splitter = RecursiveCharacterTextSplitter(
-        chunk_size=size, chunk_overlap=overlap, length_function=_token_len(counter),
+        chunk_size=size, chunk_overlap=overlap, length_function=_token_len(embedder),
         separators=SEPARATORS, keep_separator="end", strip_whitespace=True,
     )
     spans: list[tuple[int, int]] = []
@@ -88,10 +89,10 @@ def _split_spans(text: str, a: int, b: int, counter, size: int, overlap: int) ->
     return spans
 
 
-def _fit(article: Article, title: str, start: int, end: int, counter, size: int, limit: int) -> list[Chunk]:
+def _fit(article: Article, title: str, start: int, end: int, embedder, size: int, limit: int) -> list[Chunk]:
     text = article.text[start:end]
     embed_text = f"{title}\n{normalise(text)}" if title else normalise(text)
-    if counter.count(embed_text) <= limit:
+    if embedder.count_tokens(embed_text) <= limit:
         return [Chunk(id=f"{article.id}:{start}-{end}", article_id=article.id, ordinal=0,
                       start=start, end=end, text=text, embed_text=embed_text)]
     # Token counts of pieces are not perfectly additive: split this span again, smaller.
@@ -99,6 +100,6 @@ def _fit(article: Article, title: str, start: int, end: int, counter, size: int,
     if smaller >= size or end - start < 4:
         raise ValueError(f"cannot fit chunk {start}-{end} of {article.origin} into {limit} tokens")
     out: list[Chunk] = []
-    for s, e in _split_spans(article.text, start, end, counter, smaller, 0):
-        out.extend(_fit(article, title, s, e, counter, smaller, limit))
+    for s, e in _split_spans(article.text, start, end, embedder, smaller, 0):
+        out.extend(_fit(article, title, s, e, embedder, smaller, limit))
     return out

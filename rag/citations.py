@@ -113,7 +113,7 @@ def judge(sentences: list[Sentence], sources: list[Source], embedder) -> None:
         spans = [(sp.start, sp.end) for sp in sentence_spans(src.article_text, src.start, src.end)] or [(src.start, src.end)]
         passage_sents[n] = spans
         texts.extend(src.article_text[a:b] for a, b in spans)
-    vecs = np.asarray(embedder.encode(texts))
+    vecs = embedder.embed_documents(texts)
     sent_vecs = vecs[: len(sentences)]
     offset = len(sentences)
     pvecs: dict[int, np.ndarray] = {}

@@ -71,6 +71,7 @@ def _filled_corpus(hint: str = "run `rag ingest corpus/` first"):
 def ingest(paths: list[Path] = typer.Argument(..., help="Files or folders to ingest."),
            prune: bool = typer.Option(False, "--prune", help="Also remove stored articles whose files are gone."),
            keep_duplicates: bool = typer.Option(False, "--keep-duplicates", help="Store near-duplicate articles too."),
+           workers: int = typer.Option(0, "--workers", help="Embed in this many processes (local model; pairs well with a Chroma server)."),
            as_json: bool = typer.Option(False, "--json", help="Print the report as JSON.")):
     """Ingest articles (.txt .md .html .pdf .json .jsonl); unchanged ones are skipped."""
     from .errors import RagError
@@ -85,7 +86,8 @@ def ingest(paths: list[Path] = typer.Argument(..., help="Files or folders to ing
             def progress(stage: str, done: int, total: int) -> None:
                 bar.update(task, description=stage, completed=done, total=total)
 
-            report = run_ingest(corpus, [str(p) for p in paths], prune=prune, keep_duplicates=keep_duplicates, progress=progress)
+            report = run_ingest(corpus, [str(p) for p in paths], prune=prune, keep_duplicates=keep_duplicates, progress=progress,
+                                workers=workers)
     except RagError as exc:
         _fail(exc)
     if as_json:
@@ -179,7 +181,7 @@ def delete(article: list[str] = typer.Argument(..., help="Article id, id prefix 
                 _fail(RagError(f"{ref!r} matches {len(found)} articles ({listing}); give one id, or add --all to delete them all"))
             ids.extend(a.id for a in found)
         n = corpus.delete(sorted(set(ids)))
-        corpus.bm25
+        corpus.refresh_bm25()
     except RagError as exc:
         _fail(exc)
     out.print(f"deleted {n} article(s)")

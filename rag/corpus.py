@@ -7,11 +7,10 @@ needed, so `rag stats` or an unchanged re-ingest never pay for loading the model
 from __future__ import annotations
 
 import threading
-from functools import cached_property
 from pathlib import Path
 
 from .bm25 import Bm25Index, load_or_build
-from .embeddings import ONNX_SUFFIX, embedding_model_id, make_embedder
+from .embeddings import ONNX_SUFFIX, Embedder, embedding_model_id, make_embedder
 from .errors import ConfigError
 from .settings import Settings
 from .store import Catalog, VectorStore
@@ -26,7 +25,11 @@ class Corpus:
         self.catalog = Catalog(self.data_dir / "catalog.sqlite3")
         self._embedder = embedder
         self._bm25: Bm25Index | None = None
-        self._lock = threading.RLock()
+        self._vectors: VectorStore | None = None
+        # Writers (ingest, delete) take `write_lock` one at a time; searches never wait on it.
+        self.write_lock = threading.RLock()
+        self._load_lock = threading.Lock()  # lazy loads happen once, even when two requests come first
+        self._bm25_lock = threading.Lock()
         stored = self.catalog.get_meta("embedding_model")
         if stored and stored != self.model_name:
             hint = ("set RAG_EMBEDDING_RUNTIME=torch (pip install 'news-rag[torch]')" if stored + ONNX_SUFFIX == self.model_name
@@ -40,14 +43,22 @@ class Corpus:
         return self._embedder.name if self._embedder is not None else embedding_model_id(self.settings)
 
     @property
-    def embedder(self):
+    def embedder(self) -> Embedder:
+        """The embedding backend chosen by settings (created on first use)."""
         if self._embedder is None:
-            self._embedder = make_embedder(self.settings)
+            with self._load_lock:
+                if self._embedder is None:
+                    self._embedder = make_embedder(self.settings)
         return self._embedder
 
-    @cached_property
+    @property
     def vectors(self) -> VectorStore:
-        return VectorStore(self.settings, self.model_name, self.collection_name)
+        """The Chroma collection (opened on first use)."""
+        if self._vectors is None:
+            with self._load_lock:
+                if self._vectors is None:
+                    self._vectors = VectorStore(self.settings, self.model_name, self.collection_name)
+        return self._vectors
 
     @property
     def collection_name(self) -> str:
@@ -63,11 +74,32 @@ class Corpus:
 
     @property
     def bm25(self) -> Bm25Index:
-        """The BM25 index, rebuilt if the catalogue changed since it was built."""
-        with self._lock:
-            if self._bm25 is None or self._bm25.generation != self.catalog.generation:
-                self._bm25 = load_or_build(self.catalog, self.data_dir / "bm25")
-            return self._bm25
+        """The BM25 index, rebuilt when the catalogue has changed since it was built.
+
+        While one thread rebuilds it, other searches keep using the previous index instead of
+        waiting (an ingest commits several times; each search must not stall behind a rebuild).
+        """
+        current = self._bm25
+        if current is not None and current.generation == self.catalog.generation:
+            return current
+        if current is not None and not self._bm25_lock.acquire(blocking=False):
+            return current
+        if current is None:
+            self._bm25_lock.acquire()
+        try:
+            return self._rebuild_bm25()
+        finally:
+            self._bm25_lock.release()
+
+    def refresh_bm25(self) -> Bm25Index:
+        """Bring the BM25 index up to date now (waits for a rebuild in progress)."""
+        with self._bm25_lock:
+            return self._rebuild_bm25()
+
+    def _rebuild_bm25(self) -> Bm25Index:
+        if self._bm25 is None or self._bm25.generation != self.catalog.generation:
+            self._bm25 = load_or_build(self.catalog, self.data_dir / "bm25")
+        return self._bm25
 
     def record_model(self, dim: int) -> None:
         """Remember which model (and dimension) the stored vectors come from."""
@@ -92,7 +124,7 @@ class Corpus:
 
     def delete(self, article_ids: list[str]) -> int:
         """Delete articles (vectors first, then catalogue rows); returns how many were removed."""
-        with self._lock:
+        with self.write_lock:
             chunk_ids = [cid for aid in article_ids for cid in self.catalog.chunk_ids_of(aid)]
             if chunk_ids:
                 self.vectors.delete(chunk_ids)

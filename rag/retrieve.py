@@ -21,9 +21,6 @@ from dataclasses import asdict, dataclass
 from datetime import date
 
 import numpy as np
-from langchain_core.callbacks import CallbackManagerForRetrieverRun
-from langchain_core.documents import Document
-from langchain_core.retrievers import BaseRetriever
 
 from .corpus import Corpus
 from .errors import ConfigError
@@ -316,19 +313,3 @@ def _interleave(lists):
                 seen.add(lst[i][0])
                 out.append(lst[i])
     return out
-
-
-class HybridLangChainRetriever(BaseRetriever):
-    """LangChain retriever over the hybrid search; metadata carries ids, spans and outlet."""
-
-    retriever: Retriever
-    k: int = 6
-    sources: list[str] | None = None
-    since: str | None = None
-    until: str | None = None
-
-    model_config = {"arbitrary_types_allowed": True}
-
-    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
-        hits = self.retriever.search(query, self.k, self.sources, self.since, self.until)
-        return [Document(page_content=h.text, metadata={k: v for k, v in h.as_dict().items() if k != "text"}) for h in hits]

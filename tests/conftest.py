@@ -42,15 +42,15 @@ class CountingEmbedder(OnnxEmbedder):
         super().__init__(Settings().resolved_model_cache_dir())
         self.embedded = 0
 
-    def encode(self, texts):
+    def embed_documents(self, texts):
         self.embedded += len(texts)
-        return super().encode(texts)
+        return super().embed_documents(texts)
 
 
 @pytest.fixture(scope="session")
 def embedder() -> CountingEmbedder:
     e = CountingEmbedder()
-    e.encode(["warm up"])
+    e.embed_documents(["warm up"])
     return e
 
 

@@ -8,7 +8,7 @@ from .conftest import MULTIHOP, SEED
 
 def test_seed_chunks_are_exact_spans_of_the_article(embedder):
     (art,), _ = load_file(SEED)
-    chunks = chunk_article(art, embedder.counter)
+    chunks = chunk_article(art, embedder)
     assert len(chunks) >= 2
     for c in chunks:
         assert art.text[c.start:c.end] == c.text
@@ -29,7 +29,7 @@ def test_no_chunk_is_truncated_by_the_model(embedder):
 
     tok = Tokenizer.from_file(str(TOKENIZER_FILE))  # untruncated: counts what the model would be given
     for art in articles:
-        for c in chunk_article(art, embedder.counter):
+        for c in chunk_article(art, embedder):
             assert art.text[c.start:c.end] == c.text
             n = len(tok.encode(c.embed_text).ids)
             assert n <= 256, (art.title[:40], n)
@@ -39,7 +39,7 @@ def test_chunks_cover_the_whole_article(embedder):
     records = json.loads((MULTIHOP / "corpus.json").read_text())[:5]
     for r in records:
         art = Article(title=r["title"], text=r["body"])
-        chunks = chunk_article(art, embedder.counter)
+        chunks = chunk_article(art, embedder)
         covered = set()
         for c in chunks:
             covered.update(range(c.start, c.end))

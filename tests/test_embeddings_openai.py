@@ -18,6 +18,9 @@ def test_openai_embeddings_round_trip(tmp_path):
         corpus = Corpus(settings)
         report = ingest(corpus, [str(SEED)])
         assert report.added and corpus.catalog.get_meta("embedding_model") == "test-embed"
+        from rag.embeddings import Embedder
+
+        assert isinstance(corpus.embedder, Embedder) and corpus.embedder.dim == 8
         assert corpus.catalog.get_meta("embedding_dim") == "8"
         assert Retriever(corpus).search("Which Iraqi army divisions are named?", 3)
         assert any(r.get("model") == "test-embed" for r in server.requests)

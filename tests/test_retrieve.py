@@ -1,7 +1,8 @@
 """Query hints, the LangChain retriever adapter, and exact ranking of small filtered sets."""
 
 from rag import Retriever
-from rag.retrieve import HybridLangChainRetriever, named_days, query_aspects, strip_hints
+from rag.langchain_adapters import HybridLangChainRetriever
+from rag.retrieve import named_days, query_aspects, strip_hints
 
 
 SOURCES = ["TechCrunch", "The Verge", "Sporting News"]

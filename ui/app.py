@@ -19,9 +19,7 @@ import html
 import ipaddress
 import logging
 import re
-import shutil
 import tempfile
-import threading
 from pathlib import Path
 
 import gradio as gr
@@ -153,7 +151,6 @@ class App:
         self.corpus = corpus or Corpus(self.settings)
         self.read_only = self.settings.ui_read_only
         self.uploads = Path(self.settings.data_dir) / "uploads"
-        self._ingest_lock = threading.Lock()
 
     def _writable(self) -> None:
         """Raise (as a UI error) when the app is read-only; every changing handler calls it."""
@@ -302,8 +299,7 @@ class App:
             if not dest.exists():
                 dest.write_bytes(data)
             try:
-                with self._ingest_lock:
-                    report = ingest(self.corpus, [str(dest)])
+                report = ingest(self.corpus, [str(dest)])
             except RagError as exc:
                 return [[name, "error", str(exc)]]
             finally:
@@ -377,9 +373,8 @@ class App:
         art = self.corpus.catalog.article(article_id)
         if art is None:
             return "⚠ that article is no longer stored", self.articles_table(query), self.stats_md(), "", gr.update(visible=False)
-        with self._ingest_lock:
-            self.corpus.delete([art.id])
-            self.corpus.bm25
+        self.corpus.delete([art.id])
+        self.corpus.refresh_bm25()
         return (f"deleted “{md_text(art.title)}”", self.articles_table(query), self.stats_md(), "", gr.update(visible=False))
 
     # -- Evaluate ----------------------------------------------------------------------------
