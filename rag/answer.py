@@ -21,27 +21,27 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Iterator
 
 import numpy as np
 
 from .bm25 import tokenize
-from .citations import SUPPORTED, Sentence, Source, Validated, assemble, validate
+from .citations import SUPPORTED, Sentence, Source, Validated, assemble, is_refusal, validate
 from .corpus import Corpus
-from .errors import PromptError, RagError
+from .errors import RagError
+from .llm import ChatLLM, Generator, LLMError, Outcome
 from .prompts import load_prompt
-from .retrieve import Hit, Retriever, check_filters, describe_filters
+from .retrieve import Hit, Retriever
 from .settings import Settings
-from .text import MONTHS, normalise, sentence_spans
+from .dates import mentions_time
+from .text import normalise, sentence_spans
 
 REFUSAL = "The articles don't say."
 EMBED_CANDIDATES = 12
-_REFUSAL_RE = re.compile(r"(articles|sources)\s+(don't|do not|does not|doesn't)\s+(say|mention|answer|contain)", re.I)
 _PRONOUN = re.compile(r"\b(they|them|their|it|its|this|that|these|those|he|she|his|her|him|there)\b", re.I)
 _GENERIC = set(tokenize("name named names mention mentioned mentions article articles say says tell report reported "
                         "according give list describe explain happen happened"))
-_DATE = re.compile(rf"\b(({'|'.join(MONTHS)})\b|(19|20)\d\d\b|(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b|yesterday|today|last (week|month|year))", re.I)
 _NUMBER = re.compile(r"\b(\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|dozen|hundred|thousand|million|billion)\b", re.I)
 _NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+")
 _PLACE = re.compile(r"\b(in|at|from|near|across|on)\s+(the\s+)?[A-Z][\w-]+")
@@ -62,12 +62,14 @@ class Answer:
     standalone_question: str = ""
     prompt_sha256: str = ""
     latency_ms: float = 0.0
+    llm_raw: str = ""  # the LLM's reply as received, when it was changed or discarded
+    fallback: str = ""  # why the LLM did not answer (LLMError reason, no_citations, unsupported), "" when it did or was not asked
     hits: list[Hit] = field(default_factory=list, repr=False)
 
     def as_dict(self) -> dict:
         keys = ("question", "answer", "refused", "backend", "citations", "sentences", "notice", "removed_citations",
                 "standalone_question", "prompt_sha256", "latency_ms")
-        return {k: getattr(self, k) for k in keys}
+        return {k: getattr(self, k) for k in keys} | {k: getattr(self, k) for k in ("llm_raw", "fallback") if getattr(self, k)}
 
 
 def to_sources(hits: list[Hit], corpus: Corpus) -> list[Source]:
@@ -87,7 +89,7 @@ def question_cue(question: str) -> Callable[[str], float]:
     """A 0/1 scorer for whether a sentence has what the question type asks for."""
     q = question.lower().strip()
     if re.match(r"(when|what (year|date|day|month|time))\b", q) or " when " in f" {q} ":
-        return lambda s: 1.0 if _DATE.search(s) else 0.0
+        return lambda s: 1.0 if mentions_time(s) else 0.0
     if re.search(r"\bhow (many|much)\b", q):
         return lambda s: 1.0 if _NUMBER.search(s) else 0.0
     if re.match(r"(who|whom|whose)\b", q):
@@ -166,7 +168,16 @@ class OfflineAnswerer:
         cands.sort(key=lambda c: -c.score)
         return cands
 
-    def answer(self, question: str, sources: list[Source], context: str | None = None) -> tuple[Validated | None, float]:
+    def answer(self, question: str, sources: list[Source], context: str | None = None,
+               on_token: Callable[[str], None] | None = None) -> Outcome:
+        """The extractive answer, or a refusal when no sentence scores above the threshold."""
+        validated, best = self.extract(question, sources, context)
+        if validated is None:
+            return Outcome(Answer(question, REFUSAL, True, self.backend,
+                                  notice=f"no passage supports an answer (best support {best:.2f} < {self.threshold:.2f})"))
+        return Outcome(Answer(question, validated.answer, False, self.backend, validated.citations, validated.sentence_dicts()))
+
+    def extract(self, question: str, sources: list[Source], context: str | None = None) -> tuple[Validated | None, float]:
         """(validated answer or None when refusing, best score)."""
         cands = self.score(question, sources, context)
         if not cands or cands[0].score < self.threshold:
@@ -193,16 +204,6 @@ class OfflineAnswerer:
 # LLM path (LangChain LCEL over an OpenAI-compatible endpoint)
 # ---------------------------------------------------------------------------------------------
 
-def make_chat_model(settings: Settings, streaming: bool = False):
-    """ChatOpenAI pointed at RAG_LLM_BASE_URL (OpenAI, Ollama, vLLM, llama.cpp, LM Studio)."""
-    from langchain_openai import ChatOpenAI
-
-    return ChatOpenAI(model=settings.llm_model, base_url=settings.llm_base_url, api_key=settings.resolved_llm_key() or "not-needed",
-                      timeout=settings.llm_timeout, max_retries=0, temperature=settings.llm_temperature, streaming=streaming,
-                      # llama.cpp's server ignores max_completion_tokens (what langchain-openai sends); max_tokens works everywhere.
-                      extra_body={"max_tokens": settings.llm_max_tokens})
-
-
 def format_sources(sources: list[Source]) -> str:
     """Sources numbered [1]..[k] with title, outlet and date, as the prompt shows them."""
     lines = []
@@ -213,58 +214,65 @@ def format_sources(sources: list[Source]) -> str:
     return "\n".join(lines)
 
 
-def _retry_wait(retry_state) -> float:
-    """Honour Retry-After on 429, else exponential backoff (capped)."""
-    exc = retry_state.outcome.exception()
-    resp = getattr(exc, "response", None)
-    if resp is not None:
+class ChatGenerator:
+    """Answers with an OpenAI-compatible chat model (LCEL: prompt | ChatOpenAI | text), then checks its citations."""
+
+    def __init__(self, corpus: Corpus, settings: Settings):
+        self.corpus = corpus
+        self.llm = ChatLLM(settings)
+        self.backend = f"llm:{settings.llm_model}"
+
+    def chain(self, prompt):
+        """The LCEL chain: {sources, question} -> filled prompt -> chat model (message chunks)."""
+        from langchain_core.runnables import RunnableLambda
+
+        def fill(inputs: dict) -> dict:
+            values = {"sources": format_sources(inputs["sources"]), "question": inputs["question"]}
+            prompt.check(values)
+            return values
+
+        return RunnableLambda(fill) | prompt.chat_template() | self.llm.model()
+
+    def answer(self, question: str, sources: list[Source], context: str | None = None,
+               on_token: Callable[[str], None] | None = None) -> Outcome:
+        """The validated LLM answer, a refusal, or no answer (with the reason) when the LLM failed."""
+        prompt = load_prompt("answer")
+        if not sources:
+            return Outcome(Answer(question, REFUSAL, True, self.backend, prompt_sha256=prompt.sha256,
+                                  notice="no passages matched the question"))
         try:
-            return min(30.0, float(resp.headers.get("retry-after")))
-        except (TypeError, ValueError):
-            pass
-    return min(30.0, 0.5 * 2 ** (retry_state.attempt_number - 1))
+            raw = self.llm.stream(self.chain(prompt), {"sources": sources, "question": context or question}, on_token)
+        except LLMError as exc:
+            return Outcome(None, f"{exc.notice}; answered offline instead. ", fallback=exc.reason)
+        text = (raw or "").strip()
+        if is_refusal(text):
+            kept = "" if text.rstrip(".").lower() == REFUSAL.rstrip(".").lower() else raw
+            return Outcome(Answer(question, REFUSAL, True, self.backend, prompt_sha256=prompt.sha256, llm_raw=kept))
+        if not text:
+            return Outcome(None, "LLM reply was empty; answered offline instead. ", fallback="empty")
+        v = validate(text, sources, self.corpus.embedder, repair=True)
+        notes = []
+        if v.removed:
+            notes.append(f"removed citation(s) to nonexistent source(s) {', '.join(f'[{n}]' for n in v.removed)}")
+        if v.repaired:
+            notes.append(f"citation repaired for {v.repaired} sentence(s)")
+        flagged = [s for s in v.sentences if s.verdict != SUPPORTED]
+        if flagged:
+            notes.append(f"{len(flagged)} sentence(s) not fully supported by their sources")
+        if not v.supported_any:
+            # Nothing the model wrote is backed by a source: the extractive answer is shown instead.
+            why = "no_citations" if not any(s.cites for s in v.sentences) else "unsupported"
+            note = "LLM reply had no citations" if why == "no_citations" else "no sentence of the LLM reply was supported by the sources"
+            return Outcome(None, f"{note}; answered offline instead. ", raw=raw, fallback=why)
+        changed = v.answer.strip() != text
+        return Outcome(Answer(question, v.answer, False, self.backend, v.citations, v.sentence_dicts(), "; ".join(notes),
+                              v.removed, prompt_sha256=prompt.sha256, llm_raw=raw if changed else ""))
 
-
-def with_retries(settings: Settings, fn):
-    import openai
-    from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
-
-    for attempt in Retrying(retry=retry_if_exception_type(openai.RateLimitError), wait=_retry_wait,
-                            stop=stop_after_attempt(settings.llm_max_retries + 1), reraise=True):
-        with attempt:
-            return fn()
-
-
-def build_answer_chain(settings: Settings, retrieve: Callable[[str], list[Source]], streaming: bool = False):
-    """LCEL chain: question -> {sources, question} -> prompt -> ChatOpenAI -> text (sources kept)."""
-    from langchain_core.output_parsers import StrOutputParser
-    from langchain_core.runnables import RunnableLambda, RunnableParallel, RunnablePassthrough
-
-    prompt = load_prompt("answer")
-    template = prompt.chat_template()
-    llm = make_chat_model(settings, streaming)
-
-    def fill(inputs: dict) -> dict:
-        values = {"sources": format_sources(inputs["sources"]), "question": inputs["question"]}
-        prompt.check(values)
-        return values
-
-    generate = RunnableLambda(fill) | template | llm | StrOutputParser()
-    return RunnableParallel(sources=RunnableLambda(retrieve), question=RunnablePassthrough()) | RunnablePassthrough.assign(text=generate)
-
-
-def llm_error_notice(exc: Exception) -> str:
-    import openai
-
-    if isinstance(exc, openai.APITimeoutError):
-        return "LLM timed out"
-    if isinstance(exc, openai.RateLimitError):
-        return "LLM rate-limited (retries exhausted)"
-    if isinstance(exc, openai.APIConnectionError):
-        return "LLM unreachable"
-    if isinstance(exc, openai.APIStatusError):
-        return f"LLM returned HTTP {exc.status_code}"
-    return f"LLM failed ({type(exc).__name__})"
+    def condense(self, question: str, history: list[dict]) -> str:
+        """A follow-up rewritten as a standalone question (raises LLMError when the LLM fails)."""
+        prompt = load_prompt("condense")
+        text = " ".join(self.llm.complete(prompt.messages(history=_history_text(history), question=question)).split())
+        return text if 3 <= len(text) <= 500 else question
 
 
 # ---------------------------------------------------------------------------------------------
@@ -297,13 +305,18 @@ def is_follow_up(question: str) -> bool:
 
 
 class Answerer:
-    """Answers questions over a corpus with the configured backend."""
+    """Answers questions over a corpus: retrieval once, then the first generator that answers."""
 
     def __init__(self, corpus: Corpus, settings: Settings | None = None):
         self.corpus = corpus
         self.settings = settings or corpus.settings
         self.retriever = Retriever(corpus)
         self.offline = OfflineAnswerer(corpus, self.settings.refusal_threshold)
+        self.chat = ChatGenerator(corpus, self.settings) if self.settings.llm_enabled else None
+
+    def generators(self, use_llm: bool) -> list[Generator]:
+        """Who answers, in order: the LLM (when configured and wanted), then the offline answerer."""
+        return ([self.chat] if use_llm and self.chat else []) + [self.offline]
 
     def ask(self, question: str, history: list[dict] | None = None, k: int | None = None, sources: list[str] | None = None,
             since: str | None = None, until: str | None = None, on_token: Callable[[str], None] | None = None,
@@ -315,109 +328,59 @@ class Answerer:
             raise RagError("empty question; type a question")
         k = k or self.settings.top_k
         use_llm = self.settings.llm_enabled if use_llm is None else use_llm
-        if sources or since or until:
-            outlets, lo, hi = check_filters(self.retriever.known_sources(), sources, since, until)
-            if not self.corpus.catalog.count_articles(outlets, lo, hi):
-                # Not a refusal on the evidence: the filter left nothing to read.
-                return Answer(question, f"No articles {describe_filters(outlets, since, until)}.", refused=True,
-                              backend=OfflineAnswerer.backend, notice="no stored article matches the filters; widen or clear them",
-                              latency_ms=round((time.perf_counter() - t0) * 1000, 1))
+        filters = self.retriever.filters(sources, since, until)
+        if filters.active and not self.corpus.catalog.count_articles(filters):
+            # Not a refusal on the evidence: the filter left nothing to read.
+            return Answer(question, f"No articles {filters.describe()}.", refused=True,
+                          backend=OfflineAnswerer.backend, notice="no stored article matches the filters; widen or clear them",
+                          latency_ms=round((time.perf_counter() - t0) * 1000, 1))
         notice = ""
-        standalone, article_ids = question, None
+        standalone, search_filters = question, filters
         previous = _last_user_question(history)
         if previous and is_follow_up(question):
-            if use_llm:
-                try:
-                    standalone = self._condense(question, history)
-                except RagError:
-                    raise
-                except Exception as exc:
-                    notice = f"{llm_error_notice(exc)} while condensing the follow-up; used the previous question instead. "
-                    standalone = f"{question} {previous}"
-            else:
-                # Offline: search the articles the previous question found, with its words added.
-                prev_hits = self.retriever.search(previous, k, sources, since, until)
-                article_ids = sorted({h.article_id for h in prev_hits}) or None
-                standalone = f"{question} {previous}"
-
-        def retrieve(q: str) -> list[Source]:
-            hits = self.retriever.search(q, k, sources, since, until, article_ids=article_ids)
-            retrieve.hits = hits
-            return to_sources(hits, self.corpus)
-
-        retrieve.hits = []
+            standalone, search_filters, notice = self._resolve_follow_up(question, previous, history, filters, k, use_llm)
+        hits = self.retriever.search(standalone, k, filters=search_filters)  # once: our errors are never LLM failures
+        sources_ = to_sources(hits, self.corpus)
+        context = standalone if standalone != question else None
         result: Answer | None = None
-        if use_llm:
-            result, llm_notice = self._llm(question, standalone, retrieve, on_token)
-            notice += llm_notice
-        if result is None:
-            srcs = retrieve(standalone)
-            result = self._offline(question, srcs, standalone if standalone != question else None)
-        result.hits = retrieve.hits
+        raw, fallbacks = "", []
+        for generator in self.generators(use_llm):
+            outcome = generator.answer(question, sources_, context, on_token)
+            notice += outcome.notice
+            raw = raw or outcome.raw
+            if outcome.fallback:
+                fallbacks.append(outcome.fallback)
+            if outcome.answer is not None:
+                result = outcome.answer
+                break
+        result.llm_raw = result.llm_raw or raw
+        result.fallback = fallbacks[0] if fallbacks else ""
+        result.hits = hits
         result.notice = (notice + result.notice).strip()
         result.standalone_question = standalone if standalone != question else ""
         result.latency_ms = round((time.perf_counter() - t0) * 1000, 1)
         return result
 
-    def _offline(self, question: str, srcs: list[Source], context: str | None = None) -> Answer:
-        validated, best = self.offline.answer(question, srcs, context)
-        if validated is None:
-            return Answer(question, REFUSAL, True, OfflineAnswerer.backend,
-                          notice=f"no passage supports an answer (best support {best:.2f} < {self.offline.threshold:.2f})")
-        return Answer(question, validated.answer, False, OfflineAnswerer.backend, validated.citations, validated.sentence_dicts())
+    def _resolve_follow_up(self, question, previous, history, filters, k, use_llm):
+        """(standalone question, filters to search with, notice) for a follow-up question.
 
-    def _condense(self, question: str, history: list[dict]) -> str:
-        prompt = load_prompt("condense")
-        llm = make_chat_model(self.settings)
-        messages = prompt.messages(history=_history_text(history), question=question)
-        reply = with_retries(self.settings, lambda: llm.invoke(messages))
-        text = " ".join(str(reply.content).split())
-        return text if 3 <= len(text) <= 500 else question
-
-    def _llm(self, question: str, standalone: str, retrieve, on_token) -> tuple[Answer | None, str]:
-        prompt = load_prompt("answer")
-        chain = build_answer_chain(self.settings, retrieve, streaming=on_token is not None)
-        try:
-            if on_token is None:
-                out = with_retries(self.settings, lambda: chain.invoke(standalone))
-                text, srcs = out["text"], out["sources"]
-            else:
-                pieces: list[str] = []
-                srcs = None
-                for part in chain.stream(standalone):
-                    if "sources" in part:
-                        srcs = part["sources"]
-                    if "text" in part:
-                        pieces.append(part["text"])
-                        on_token(part["text"])
-                text = "".join(pieces)
-                srcs = srcs if srcs is not None else retrieve(standalone)
-        except PromptError:
-            raise
-        except Exception as exc:
-            return None, f"{llm_error_notice(exc)}; answered offline instead. "
-        backend = f"llm:{self.settings.llm_model}"
-        text = (text or "").strip()
-        if not srcs:
-            return Answer(question, REFUSAL, True, backend, prompt_sha256=prompt.sha256,
-                          notice="no passages matched the question"), ""
-        if _REFUSAL_RE.search(text) and len(text) < 200:
-            return Answer(question, REFUSAL, True, backend, prompt_sha256=prompt.sha256), ""
-        if not text or not re.search(r"\[\d", text):
-            return None, "LLM reply had no citations; answered offline instead. "
-        v = validate(text, srcs, self.corpus.embedder)
-        notes = []
-        if v.removed:
-            notes.append(f"removed citation(s) to nonexistent source(s) {', '.join(f'[{n}]' for n in v.removed)}")
-        flagged = [s for s in v.sentences if s.verdict != SUPPORTED]
-        if flagged:
-            notes.append(f"{len(flagged)} sentence(s) not fully supported by their sources")
-        if not v.supported_any:
-            return Answer(question, REFUSAL, True, backend, sentences=v.sentence_dicts(), removed_citations=v.removed,
-                          prompt_sha256=prompt.sha256,
-                          notice="; ".join(notes + ["no sentence of the LLM answer was supported by the sources, so it was withheld"])), ""
-        return Answer(question, v.answer, False, backend, v.citations, v.sentence_dicts(), "; ".join(notes),
-                      v.removed, prompt_sha256=prompt.sha256), ""
+        With an LLM the question is condensed; offline, or when condensing fails or returns the
+        question unchanged, it is searched within the previous question's articles with the
+        previous question's words added.
+        """
+        notice = ""
+        if use_llm and self.chat:
+            try:
+                condensed = self.chat.condense(question, history)
+                if condensed.strip().lower() != question.strip().lower():
+                    return condensed, filters, ""
+                notice = "the LLM returned the follow-up unchanged; used the previous question's articles instead. "
+            except LLMError as exc:
+                notice = f"{exc.notice} while condensing the follow-up; used the previous question's articles instead. "
+        prev_hits = self.retriever.search(previous, k, filters=filters)
+        if prev_hits:
+            filters = replace(filters, article_ids=tuple(sorted({h.article_id for h in prev_hits})))
+        return f"{question} {previous}", filters, notice
 
 
 def answer(corpus: Corpus, question: str, history: list[dict] | None = None, **kwargs) -> Answer:

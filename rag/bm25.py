@@ -18,7 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .store import Catalog, date_key
+from .dates import date_key
+from .filters import Filters
+from .store import Catalog
 from .text import normalise
 
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
@@ -58,6 +60,7 @@ class Bm25Index:
         self.article_ids = article_ids
         self.sources = np.asarray(sources, dtype=object)
         self.dates = dates
+        self._arrays = None
         self.generation = generation
 
     @classmethod
@@ -141,18 +144,13 @@ class Bm25Index:
         idx = idx[np.argsort(-s[idx], kind="stable")]
         return [(self.ids[i], float(s[i])) for i in idx if s[i] > 0]
 
-    def mask(self, sources: list[str] | None, since: int, until: int) -> np.ndarray | None:
-        """Boolean mask of chunks passing source/date filters (None when no filter)."""
-        if not sources and not since and not until:
+    def mask(self, filters: Filters) -> np.ndarray | None:
+        """Boolean mask of the chunks `filters` admits (None when nothing is filtered)."""
+        if not filters.active:
             return None
-        m = np.ones(len(self.ids), dtype=bool)
-        if sources:
-            m &= np.isin(self.sources, sources)
-        if since:
-            m &= self.dates >= since
-        if until:
-            m &= (self.dates <= until) & (self.dates > 0)
-        return m
+        if self._arrays is None:
+            self._arrays = np.asarray(self.article_ids, dtype=object)
+        return filters.mask(self.sources, self.dates, self._arrays)
 
 
 def load_or_build(catalog: Catalog, folder: Path) -> Bm25Index:

@@ -30,27 +30,19 @@ import html as html_lib
 import re
 import time
 from dataclasses import dataclass, field
-from datetime import date
 
 import numpy as np
 
-from .answer import make_chat_model, llm_error_notice, with_retries
+from .llm import ChatLLM, LLMError
 from .citations import SUPPORTED, WEAK, Source, validate
 from .corpus import Corpus
 from .errors import RagError
 from .prompts import load_prompt
 from .safe import CSP_META, md_text, safe_url
-from .retrieve import Retriever, parse_day
-from .store import date_key
-from .text import MONTHS, month_number, normalise, sentence_spans
+from .dates import find_dates
+from .retrieve import Retriever
+from .text import normalise, sentence_spans
 
-_MONTH_RE = "|".join(m.capitalize() for m in MONTHS) + r"|Sept\.|" + "|".join(m[:3].capitalize() + r"\." for m in MONTHS)
-_DATE_PATTERNS = [
-    re.compile(rf"\b(?P<m>{_MONTH_RE})\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<y>(?:19|20)\d\d)\b"),
-    re.compile(rf"\b(?P<d>\d{{1,2}})\s+(?P<m>{_MONTH_RE})\s+(?P<y>(?:19|20)\d\d)\b"),
-    re.compile(rf"\b(?P<m>{_MONTH_RE})\s+(?:of\s+)?(?P<y>(?:19|20)\d\d)\b"),
-    re.compile(r"\b(?:in|since|by|from|until|of|during)\s+(?P<y>(?:19|20)\d\d)\b"),
-]
 _TITLES = r"(?:Rep\.|Sen\.|Supreme Leader|President|Gen\.|General|Minister|Prime Minister|Secretary|Dr\.|Mr\.|Ms\.|Mrs\.|Gov\.|Judge|Chief|Coach|CEO)"
 _ORG_WORDS = {"Ministry", "Council", "Corps", "Brigade", "Police", "Division", "Committee", "Party", "Army", "Forces", "Department",
               "Agency", "Court", "Congress", "Senate", "Pentagon", "Company", "Inc", "Corp", "Bank", "University", "League", "Club",
@@ -187,10 +179,11 @@ def select_articles(corpus: Corpus, topic: str | None, sources=None, since=None,
                 raise RagError(f"no stored article matches {ref!r}; see `rag stats` or `rag search`")
             resolved.extend(a.id for a in found)
         article_ids = list(dict.fromkeys(resolved))
+    retriever = Retriever(corpus)
+    filters = retriever.filters(sources, since, until, article_ids)
     chunks: dict[str, list[tuple[int, int, int]]] = {}
     if topic:
-        hits = Retriever(corpus).search(topic, k=max(40, max_articles * 5), sources=sources, since=since, until=until,
-                                        article_ids=article_ids, query_hints=not sources)
+        hits = retriever.search(topic, k=max(40, max_articles * 5), filters=filters, query_hints=not sources)
         for rank, h in enumerate(hits):
             if h.bm25_rank is None:
                 continue  # dense-only neighbours share no topic word: off-topic in a small corpus
@@ -198,9 +191,7 @@ def select_articles(corpus: Corpus, topic: str | None, sources=None, since=None,
                 continue
             chunks.setdefault(h.article_id, []).append((h.start, h.end, rank))
         return list(chunks), chunks
-    lo, hi = parse_day(since, "--since"), parse_day(until, "--until")
-    pool = [a for a in cat.articles() if (not article_ids or a.id in article_ids) and (not sources or a.source in sources)
-            and (not lo or date_key(a.published_at) >= lo) and (not hi or 0 < date_key(a.published_at) <= hi)]
+    pool = [a for a in cat.articles() if filters.admits(a.source, a.published_at, a.id)]
     pool.sort(key=lambda a: a.published_at, reverse=True)
     for a in pool[:max_articles]:
         chunks[a.id] = [(0, len(a.text), 0)]
@@ -242,25 +233,6 @@ def _pagerank(sim: np.ndarray, damping: float = 0.85, iters: int = 50) -> np.nda
     return r
 
 
-def find_dates(text: str, fallback: str = "") -> str:
-    """The first date stated in `text` as YYYY-MM-DD / YYYY-MM / YYYY ("" when none)."""
-    for pat in _DATE_PATTERNS:
-        m = pat.search(text)
-        if m:
-            g = m.groupdict()
-            y = int(g["y"])
-            if g.get("m"):
-                mon = month_number(g["m"])
-                if g.get("d"):
-                    try:
-                        return date(y, mon, int(g["d"])).isoformat()
-                    except ValueError:
-                        return f"{y:04d}-{mon:02d}"
-                return f"{y:04d}-{mon:02d}"
-            return f"{y:04d}"
-    return fallback
-
-
 def find_entities(text: str) -> list[str]:
     """Heuristic named entities: titled people, capitalised multi-word names, organisation names."""
     ents = []
@@ -280,9 +252,9 @@ def find_entities(text: str) -> list[str]:
             continue
         name = re.sub(r"['’]s$", "", " ".join(words)).strip()
         caps = [w for w in words if w[:1].isupper()]
-        if len(caps) >= 2 or (caps and caps[-1] in _ORG_WORDS and len(words) >= 1 and words[0] not in _ORG_WORDS) or caps and caps[0] in ("Pentagon", "Congress"):
-            if len(name) > 3:
-                ents.append(name)
+        organisation = caps and caps[-1] in _ORG_WORDS and words[0] not in _ORG_WORDS
+        if (len(caps) >= 2 or organisation or caps and caps[0] in ("Pentagon", "Congress")) and len(name) > 3:
+            ents.append(name)
     return ents
 
 
@@ -296,14 +268,41 @@ def brief(corpus: Corpus, topic: str | None = None, sources: list[str] | None = 
     if not ids:
         raise RagError("no articles match this briefing's topic and filters; ingest articles or widen the filters")
     arts = [corpus.catalog.article(a) for a in ids]
-    dates = sorted(a.published_at for a in arts if a.published_at)
-    outlets = sorted({a.source for a in arts if a.source})
-    scope = f"{len(arts)} article(s)" + (f", {dates[0]} to {dates[-1]}" if dates else "") + (f"; sources: {', '.join(outlets)}" if outlets else "")
-    b = Briefing(topic=label, scope=scope, articles=[a.as_dict() for a in arts])
+    b = Briefing(topic=label, scope=_scope(arts), articles=[a.as_dict() for a in arts])
     reg = _Registry(corpus)
     cands = _candidates(corpus, chunks)
     if not cands:
         raise RagError("the selected articles have no sentences to brief on")
+    S, vec, sim, salience = _salience(cands, topic)
+    if corpus.settings.llm_enabled if use_llm is None else use_llm:
+        try:
+            b.key_points, b.dropped_bullets = _llm_key_points(corpus, label, chunks, reg)
+            b.backend = f"llm:{corpus.settings.llm_model}"
+        except LLMError as exc:  # only the LLM's failures fall back; our own errors propagate
+            b.notice = f"{exc.notice}; key points written offline instead."
+            b.key_points = []
+    if not b.key_points:
+        key_sents = _mmr(salience, sim, k=min(8, max(3, len(cands) // 3)), lam=0.7)
+        b.key_points = _themes(_merge_copies(key_sents, sim, cands), cands, S, vec, reg)
+    b.timeline = _timeline(cands, arts, sim, salience, reg)
+    b.whos_who = _whos_who(cands, salience, reg)
+    b.differences = _differences(cands, sim, reg, salience)
+    b.sources = reg.entries
+    b.seconds = round(time.perf_counter() - t0, 2)
+    return b
+
+
+def _scope(arts) -> str:
+    """"n article(s), first to last date; sources: ..." for the briefing header."""
+    dates = sorted(a.published_at for a in arts if a.published_at)
+    outlets = sorted({a.source for a in arts if a.source})
+    return (f"{len(arts)} article(s)" + (f", {dates[0]} to {dates[-1]}" if dates else "")
+            + (f"; sources: {', '.join(outlets)}" if outlets else ""))
+
+
+def _salience(cands: list[_Sent], topic: str | None):
+    """TF-IDF of the candidate sentences, their similarity matrix and a salience per sentence:
+    0.45 centrality (PageRank) + 0.35 relevance to the topic + 0.2 retrieval rank."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     vec = TfidfVectorizer(stop_words="english", sublinear_tf=True, min_df=1)
@@ -315,33 +314,13 @@ def brief(corpus: Corpus, topic: str | None = None, sources: list[str] | None = 
     rel = (S @ q.T).toarray().ravel() if topic else np.zeros(len(cands))
     rel = rel / (rel.max() or 1)
     rank_prior = np.array([1.0 / (1 + c.rank / 10) for c in cands])
-    salience = 0.45 * central + 0.35 * rel + 0.2 * rank_prior
+    return S, vec, sim, 0.45 * central + 0.35 * rel + 0.2 * rank_prior
 
-    llm = corpus.settings.llm_enabled if use_llm is None else use_llm
-    key_sents: list[list[int]] = []
-    if llm:
-        try:
-            b.key_points, b.dropped_bullets = _llm_key_points(corpus, label, chunks, reg)
-            b.backend = f"llm:{corpus.settings.llm_model}"
-        except RagError:
-            raise
-        except Exception as exc:
-            why = str(exc) if isinstance(exc, ValueError) else llm_error_notice(exc)
-            b.notice = f"{why}; key points written offline instead."
-            b.key_points = []
-    if not b.key_points:
-        key_sents = _mmr(salience, sim, k=min(8, max(3, len(cands) // 3)), lam=0.7)
-        groups = _merge_copies(key_sents, sim, cands)
-        b.key_points = _themes(groups, cands, S, vec, reg)
 
-    # Timeline: stated dates first, else the article date for sentences with relative time words.
-    events = []
-    for i, c in enumerate(cands):
-        d = find_dates(c.text)
-        if d:
-            events.append((d, salience[i], i))
-    events.sort(key=lambda e: -e[1])
-    chosen, used = [], set()
+def _timeline(cands: list[_Sent], arts, sim: np.ndarray, salience: np.ndarray, reg: _Registry) -> list[Point]:
+    """Dated events: sentences stating a date (most salient, not repeating), then each article's date."""
+    events = sorted(((d, salience[i], i) for i, c in enumerate(cands) if (d := find_dates(c.text))), key=lambda e: -e[1])
+    chosen: list[tuple[str, int]] = []
     for d, _, i in events:
         if len(chosen) >= 8:
             break
@@ -353,12 +332,12 @@ def brief(corpus: Corpus, topic: str | None = None, sources: list[str] | None = 
             first = next((i for i, c in enumerate(cands) if c.article_id == a.id), None)
             if first is not None and first not in {i for _, i in chosen}:
                 chosen.append((a.published_at, first))
-    for d, i in sorted(chosen, key=lambda e: e[0]):
-        c = cands[i]
-        b.timeline.append(Point(normalise(c.text), [reg.cite(c.article_id, c.start, c.end)], date=d))
-        used.add(i)
+    return [Point(normalise(cands[i].text), [reg.cite(cands[i].article_id, cands[i].start, cands[i].end)], date=d)
+            for d, i in sorted(chosen, key=lambda e: e[0])]
 
-    # Who's who: most mentioned entities, each with its most salient sentence.
+
+def _whos_who(cands: list[_Sent], salience: np.ndarray, reg: _Registry) -> list[Point]:
+    """The most mentioned entities, each with its most salient sentence."""
     counts: dict[str, int] = {}
     where: dict[str, int] = {}
     for i, c in enumerate(cands):
@@ -366,22 +345,15 @@ def brief(corpus: Corpus, topic: str | None = None, sources: list[str] | None = 
             counts[e] = counts.get(e, 0) + 1
             if e not in where or salience[i] > salience[where[e]]:
                 where[e] = i
-    names = sorted(counts, key=lambda e: (-counts[e], -salience[where[e]]))
     kept: list[str] = []
-    for e in names:
+    for e in sorted(counts, key=lambda e: (-counts[e], -salience[where[e]])):
         if any(e in k or k in e for k in kept):
             continue
         kept.append(e)
         if len(kept) == 10:
             break
-    for e in kept:
-        c = cands[where[e]]
-        b.whos_who.append(Point(normalise(c.text), [reg.cite(c.article_id, c.start, c.end)], label=e))
-
-    b.differences = _differences(cands, sim, reg, salience)
-    b.sources = reg.entries
-    b.seconds = round(time.perf_counter() - t0, 2)
-    return b
+    return [Point(normalise(cands[where[e]].text), [reg.cite(cands[where[e]].article_id, cands[where[e]].start, cands[where[e]].end)], label=e)
+            for e in kept]
 
 
 def _mmr(salience: np.ndarray, sim: np.ndarray, k: int, lam: float) -> list[int]:
@@ -462,7 +434,7 @@ def _differences(cands: list[_Sent], sim: np.ndarray, reg: _Registry, salience: 
             if not (0.4 <= sim[i, j] < 0.8):
                 continue
             fj = _figures(cands[j].text)
-            if fj and fi != fj and not (fi & fj and len(fi ^ fj) == 0):
+            if fj and fi != fj:  # both state figures, and not the same ones
                 a, c = cands[i], cands[j]
                 out.append((Point(normalise(a.text), [reg.cite(a.article_id, a.start, a.end)]),
                             Point(normalise(c.text), [reg.cite(c.article_id, c.start, c.end)])))
@@ -473,23 +445,85 @@ def _differences(cands: list[_Sent], sim: np.ndarray, reg: _Registry, salience: 
     return out
 
 
+MAP_MAX_TOKENS = 200  # 2-4 one-sentence bullets; a local CPU model writes them in seconds, not minutes
+
+
 def _llm_key_points(corpus: Corpus, topic: str, chunks: dict[str, list[tuple[int, int, int]]], reg: _Registry):
-    """Map per article, reduce in batches; keep only bullets whose citations resolve and are supported."""
-    settings = corpus.settings
-    llm = make_chat_model(settings)
+    """Map per article, reduce in batches; citations are kept by construction.
+
+    Each map call sees only its article's numbered passages, and each note it writes is checked
+    (and its citation repaired) against those passages before it is kept, so every note entering
+    the reduce step cites a known source. No cited note means no reduce call at all. Returns
+    (themes, dropped) where dropped counts every bullet thrown away, in map and in reduce.
+    """
+    llm = ChatLLM(corpus.settings)
     map_prompt, reduce_prompt = load_prompt("brief_map"), load_prompt("brief_reduce")
     sources: list[Source] = []
     notes: list[str] = []
+    dropped = 0
     for aid, spans in chunks.items():
         art = corpus.catalog.article(aid)
-        numbered = []
-        for start, end, _ in spans[:4]:
-            sources.append(Source(aid, art.title, art.source, art.published_at, art.url, art.text, start, end))
-            numbered.append(f"[{len(sources)}] {' '.join(art.text[start:end].split())}")
-        msgs = map_prompt.messages(topic=topic, sources="\n".join(numbered))
-        reply = with_retries(settings, lambda: llm.invoke(msgs))
-        notes += [ln.strip() for ln in str(reply.content).splitlines() if ln.strip().startswith("-") and "none" not in ln.lower()[:8]]
-    # Reduce in batches that fit comfortably in a small context window, then reduce the results.
+        local = [Source(aid, art.title, art.source, art.published_at, art.url, art.text, start, end) for start, end, _ in spans[:4]]
+        numbered = "\n".join(f"[{i}] {' '.join(src.text.split())}" for i, src in enumerate(local, 1))
+        reply = llm.complete(map_prompt.messages(topic=topic, sources=numbered), max_tokens=MAP_MAX_TOKENS)
+        offset = len(sources)
+        sources.extend(local)
+        for line in _bullets(reply):
+            v = validate(line, local, corpus.embedder, mark_unsupported=False, repair=True)
+            if not v.sentences or any(s.verdict not in (SUPPORTED, WEAK) or not s.cites for s in v.sentences):
+                dropped += 1
+                continue
+            notes.append(_globally_numbered(v, local, offset))
+    if not notes:
+        raise LLMError(f"the LLM wrote no note its sources support ({dropped} dropped); no merge step run", "no_citations")
+    outputs = _reduce(llm, reduce_prompt, topic, notes)
+    themes: list[tuple[str, list]] = []
+    theme = "Key points"
+    for line in "\n".join(outputs).splitlines():
+        s = line.strip()
+        if s.startswith("#"):
+            theme = s.lstrip("#").strip() or theme
+            continue
+        if not s.startswith("-"):
+            continue
+        v = validate(s.lstrip("- ").strip(), sources, corpus.embedder, mark_unsupported=False, repair=True)
+        if not v.sentences or any(x.verdict not in (SUPPORTED, WEAK) or not x.cites for x in v.sentences):
+            dropped += 1
+            continue
+        cites = [reg.cite(c["article_id"], c["start"], c["end"]) for c in v.citations]
+        if not themes or themes[-1][0] != theme:
+            themes.append((theme, []))
+        themes[-1][1].append(Point(" ".join(x.text for x in v.sentences), cites))
+    if not themes:
+        raise LLMError(f"the LLM's merged key points had no supported citation ({dropped} dropped)", "unsupported")
+    return themes, dropped
+
+
+def _globally_numbered(v, local: list[Source], offset: int) -> str:
+    """A validated note with its citations renumbered from the map call's [1..4] to the briefing's sources."""
+    index = {(src.start, src.end): i for i, src in enumerate(local)}
+
+    def number(n: int) -> int:
+        c = v.citations[n - 1]
+        return offset + index[(c["passage_start"], c["passage_end"])] + 1
+
+    return " ".join(s.text + "".join(f"[{number(n)}]" for n in s.cites) for s in v.sentences)
+
+
+def _bullets(reply: str) -> list[str]:
+    """The "- " lines of a reply, without the marker; "- none" means no bullet."""
+    out = []
+    for ln in reply.splitlines():
+        s = ln.strip()
+        if s.startswith(("-", "*", "•")):
+            s = s.lstrip("-*• ").strip()
+            if s and s.lower().rstrip(".") != "none":
+                out.append(s)
+    return out
+
+
+def _reduce(llm: ChatLLM, prompt, topic: str, notes: list[str]) -> list[str]:
+    """Merge notes in batches that fit a small context window, then merge the results, until one batch."""
     while True:
         batches, cur = [], []
         for n in notes:
@@ -499,33 +533,7 @@ def _llm_key_points(corpus: Corpus, topic: str, chunks: dict[str, list[tuple[int
             cur.append(n)
         if cur:
             batches.append(cur)
-        outputs = []
-        for batch in batches:
-            msgs = reduce_prompt.messages(topic=topic, notes="\n".join(batch))
-            outputs.append(str(with_retries(settings, lambda: llm.invoke(msgs)).content))
+        outputs = [llm.complete(prompt.messages(topic=topic, notes="\n".join(f"- {n}" for n in batch))) for batch in batches]
         if len(batches) <= 1:
-            break
-        notes = [ln.strip() for o in outputs for ln in o.splitlines() if ln.strip().startswith("-")]
-    themes: list[tuple[str, list]] = []
-    dropped = 0
-    theme = "Key points"
-    for line in "\n".join(outputs).splitlines():
-        s = line.strip()
-        if s.startswith("#"):
-            theme = s.lstrip("#").strip() or theme
-            continue
-        if not s.startswith("-"):
-            continue
-        v = validate(s.lstrip("- ").strip(), sources, corpus.embedder, mark_unsupported=False)
-        sent = v.sentences[0] if v.sentences else None
-        if v.removed or not sent or not sent.cites or any(x.verdict not in (SUPPORTED, WEAK) for x in v.sentences):
-            dropped += 1
-            continue
-        cites = [reg.cite(c["article_id"], c["start"], c["end"]) for c in v.citations]
-        text = " ".join(x.text for x in v.sentences)
-        if not themes or themes[-1][0] != theme:
-            themes.append((theme, []))
-        themes[-1][1].append(Point(text, cites))
-    if not themes:
-        raise ValueError("the LLM produced no bullet with valid citations")
-    return themes, dropped
+            return outputs
+        notes = [b for o in outputs for b in _bullets(o)]

@@ -72,7 +72,6 @@ def _split_spans(text: str, a: int, b: int, embedder, size: int, overlap: int) -
         separators=SEPARATORS, keep_separator="end", strip_whitespace=True,
     )
     spans: list[tuple[int, int]] = []
-    cursor = a
     prev_start = a - 1
     for piece in splitter.split_text(text[a:b]):
         # Pieces are verbatim substrings in order; search from just after the previous start
@@ -84,8 +83,6 @@ def _split_spans(text: str, a: int, b: int, embedder, size: int, overlap: int) -
             continue
         spans.append((pos, pos + len(piece)))
         prev_start = pos
-        cursor = pos + len(piece)
-    del cursor
     return spans
 
 

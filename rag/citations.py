@@ -1,7 +1,16 @@
 """Citations: parse `[n]` markers, drop impossible ones, judge each sentence's support.
 
-Parsing: `[1]`, `[1, 2]`, `[1; 2]` and `[1][2]` all cite sources 1 and 2. A number outside
-1..k (k = sources shown to the model) is removed from the text and reported, never linked.
+Parsing: `[1]`, `[1, 2]`, `[1; 2]` and `[1][2]` all cite sources 1 and 2. Other forms models
+write are rewritten to that first (`normalise_markers`): `[Source 1]`, `[^1]`, `【1】`, `[1-3]`,
+`[1–3]`, and `(1)` where it cannot be anything else. A number outside 1..k (k = sources shown to
+the model) is removed from the text and reported, never linked.
+
+Repair (`validate(..., repair=True)`): a sentence its own citations do not support (none, or
+the wrong source) is judged against every source; when one supports it, it cites that source
+instead and is marked `repaired`. Only sentences no source supports stay unsupported.
+
+Refusals (`is_refusal`): "The article doesn't say.", "the sources do not mention ...", "not
+mentioned", "no information" ..., singular or plural, straight or curly apostrophes.
 
 Support verdict, per answer sentence, against the passage(s) it cites:
 
@@ -22,7 +31,7 @@ figures, which are the common failures of small models.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -63,6 +72,53 @@ class Sentence:
     verdict: str = UNSUPPORTED
     score: float = 0.0
     spans: dict[int, tuple[int, int]] = field(default_factory=dict)  # source number -> best span
+    repaired: bool = False  # its citation was replaced by the source that supports it
+
+
+_RANGE = re.compile(r"\[\s*(\d+)\s*[-–—]\s*(\d+)\s*\]")
+_LABELLED = re.compile(r"[\[(]\s*(?:sources?|refs?|references?|citations?)\s*#?\s*(\d+(?:\s*(?:[,;]|and)\s*#?\d+)*)\s*[\])]", re.I)
+_FOOTNOTE = re.compile(r"\[\^(\d+)\]")
+_LENTICULAR = re.compile(r"【\s*(\d+(?:\s*[,;]\s*\d+)*)\s*(?:†[^】]*)?】")
+_PAREN = re.compile(r"\((\d{1,2})\)(?=\s*(?:[.!?;,]|$|\n))")
+
+
+def normalise_markers(text: str, k: int) -> str:
+    """Citation forms models use, rewritten as `[n]` markers (see the module docstring)."""
+    def expand(m: re.Match) -> str:
+        a, b = int(m.group(1)), int(m.group(2))
+        return "".join(f"[{n}]" for n in range(a, b + 1)) if 0 < a <= b and b - a < 10 else m.group(0)
+
+    def listed(m: re.Match) -> str:
+        return "".join(f"[{n}]" for n in re.findall(r"\d+", m.group(1)))
+
+    text = _RANGE.sub(expand, text)
+    text = _LABELLED.sub(listed, text)
+    text = _FOOTNOTE.sub(r"[\1]", text)
+    text = _LENTICULAR.sub(listed, text)
+    # "(2)" is a citation only when the reply has no bracketed ones and 2 is a source number.
+    if not CITE_GROUP.search(text):
+        text = _PAREN.sub(lambda m: f"[{m.group(1)}]" if 1 <= int(m.group(1)) <= k else m.group(0), text)
+    return text
+
+
+_REFUSAL = [
+    re.compile(r"\b(?:the\s+)?(?:provided\s+|given\s+)?(?:articles?|sources?|passages?|texts?|documents?|context)\s+"
+               r"(?:do|does|did)\s*(?:n't|not)\s+(?:say|mention|state|specify|contain|provide|include|answer|tell|give|discuss)", re.I),
+    re.compile(r"\b(?:is|are|was|were)\s+not\s+(?:mentioned|stated|specified|provided|given|available)\b", re.I),
+    re.compile(r"\bno\s+(?:information|mention|details?|data)\b", re.I),
+    re.compile(r"\b(?:cannot|can't|unable to)\s+(?:answer|determine|find|tell)\b", re.I),
+    re.compile(r"\binsufficient information\b", re.I),
+    re.compile(r"\bnot\s+(?:enough|sufficient)\s+information\b", re.I),
+]
+
+
+def is_refusal(reply: str) -> bool:
+    """True when a reply says the sources do not hold the answer (and cites nothing to the contrary)."""
+    text = reply.replace("\u2019", "'").replace("\u2018", "'").replace("`", "'")
+    if not any(p.search(text) for p in _REFUSAL):
+        return False
+    # "X is not mentioned, but [2] says Y" answers after all; "The article doesn't say. [1]" does not.
+    return not CITE_GROUP.search(text) or len(CITE_GROUP.sub("", text).strip()) <= 40
 
 
 def parse_citations(answer: str) -> list[tuple[str, list[int]]]:
@@ -161,13 +217,19 @@ class Validated:
     removed: list[int]
     supported_any: bool
 
+    @property
+    def repaired(self) -> int:
+        """How many sentences had their citation repaired."""
+        return sum(s.repaired for s in self.sentences)
+
     def sentence_dicts(self) -> list[dict]:
-        return [{"text": s.text, "citations": s.cites, "verdict": s.verdict, "score": s.score} for s in self.sentences]
+        return [{"text": s.text, "citations": s.cites, "verdict": s.verdict, "score": s.score, **({"repaired": True} if s.repaired else {})}
+                for s in self.sentences]
 
 
-def validate(answer: str, sources: list[Source], embedder, mark_unsupported: bool = True) -> Validated:
-    """Parse, drop out-of-range numbers, judge support, renumber 1..m and build citation entries."""
-    parsed = parse_citations(answer)
+def validate(answer: str, sources: list[Source], embedder, mark_unsupported: bool = True, repair: bool = False) -> Validated:
+    """Parse, drop out-of-range numbers, judge support (and repair citations), renumber 1..m, build entries."""
+    parsed = parse_citations(normalise_markers(answer, len(sources)))
     removed: list[int] = []
     sentences: list[Sentence] = []
     for text, nums in parsed:
@@ -175,7 +237,26 @@ def validate(answer: str, sources: list[Source], embedder, mark_unsupported: boo
         removed.extend(n for n in nums if n not in ok)
         sentences.append(Sentence(text=text, cites=ok))
     judge(sentences, sources, embedder)
+    if repair:
+        repair_citations(sentences, sources, embedder)
     return assemble(sentences, sources, removed, mark_unsupported)
+
+
+def repair_citations(sentences: list[Sentence], sources: list[Source], embedder) -> int:
+    """Give each sentence its own citations do not support the source that does; returns how many."""
+    todo = [s for s in sentences if s.verdict != SUPPORTED]
+    if not todo or not sources:
+        return 0
+    k = len(sources)
+    trials = [Sentence(text=s.text, cites=[n]) for s in todo for n in range(1, k + 1)]
+    judge(trials, sources, embedder)
+    fixed = 0
+    for i, s in enumerate(todo):
+        best = max(trials[i * k:(i + 1) * k], key=lambda t: t.score)
+        if best.verdict == SUPPORTED and best.score > s.score:
+            s.cites, s.spans, s.score, s.verdict, s.repaired = best.cites, best.spans, best.score, SUPPORTED, True
+            fixed += 1
+    return fixed
 
 
 def assemble(sentences: list[Sentence], sources: list[Source], removed: list[int] | None = None,
@@ -213,6 +294,3 @@ def assemble(sentences: list[Sentence], sources: list[Source], removed: list[int
     return Validated(answer=" ".join(parts), sentences=sentences, citations=citations, removed=sorted(set(removed)),
                      supported_any=any(s.verdict == SUPPORTED for s in sentences))
 
-
-def as_dict(obj) -> dict:
-    return asdict(obj)

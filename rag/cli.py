@@ -297,7 +297,7 @@ def eval_cmd(targets: list[str] = typer.Argument(..., help="GOLD file, or `compa
              offline: bool = typer.Option(False, "--offline", help="Use the offline answerer even if an LLM is set.")):
     """Evaluate answers and citations against gold citations; or compare two runs."""
     from .errors import RagError
-    from .evaluate import check_floors, compare, evaluate, fmt, metrics_table, write_report
+    from .evaluate import check_floors, compare, describe_mix, evaluate, fmt, metrics_table, write_report
 
     if targets[0] == "compare":
         if len(targets) != 3:
@@ -316,6 +316,11 @@ def eval_cmd(targets: list[str] = typer.Argument(..., help="GOLD file, or `compa
         for name, run in (("A", a), ("B", b)):
             r = run["run"]
             out.print(f"{name}: commit {r['git_commit']}, {r['answer_backend']}, {r['embedding_model']}, prompts {r['prompt_hashes']}", highlight=False)
+            mix = describe_mix(r)
+            if mix:
+                out.print(f"{name} answered by: {mix}", highlight=False)
+            if (r.get("backend_mix") or {}).get("fallbacks"):
+                err.print(f"[yellow]warning:[/yellow] run {name} has LLM fallbacks; its figures are partly the offline answerer's", highlight=False)
         return
     if len(targets) != 1:
         _fail(RagError("give one gold file (or `compare A.json B.json`)"))
@@ -328,6 +333,13 @@ def eval_cmd(targets: list[str] = typer.Argument(..., help="GOLD file, or `compa
     except RagError as exc:
         _fail(exc)
     out.print(metrics_table(result, f"{targets[0]}: {result['metrics']['n']} questions, {result['run']['answer_backend']}"))
+    mix = describe_mix(result["run"])
+    if mix:
+        out.print(f"answered by: {mix}", highlight=False)
+    fallbacks = result["run"]["backend_mix"]["fallbacks"]
+    if fallbacks:
+        err.print(f"[yellow]warning:[/yellow] {sum(fallbacks.values())} of {result['metrics']['n']} answers fell back to the offline "
+                  "answerer; these figures are not the LLM's alone", highlight=False)
     out.print(f"run took {result['run']['duration_s']} s · commit {result['run']['git_commit']}", highlight=False)
     if json_out:
         json_out.parent.mkdir(parents=True, exist_ok=True)

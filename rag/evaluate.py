@@ -155,7 +155,8 @@ def evaluate(corpus: Corpus, gold_path: str | Path, k: int = 10, limit: int = 0,
         if not retrieval_only:
             a = answerer.ask(gq.question, use_llm=use_llm)
             cited = [(c["article_id"], c["start"], c["end"]) for c in a.citations]
-            row.update(answer=a.answer, refused=a.refused, backend=a.backend, notice=a.notice, latency_ms=a.latency_ms,
+            row.update(answer=a.answer, refused=a.refused, backend=a.backend, fallback=a.fallback, notice=a.notice, latency_ms=a.latency_ms,
+                       **({"llm_raw": a.llm_raw} if a.llm_raw else {}),
                        citations=[{k2: c[k2] for k2 in ("n", "article_id", "title", "quote", "start", "end", "support")} for c in a.citations],
                        verdicts=[s["verdict"] for s in a.sentences if not a.refused])
             if gq.answerable:
@@ -166,10 +167,33 @@ def evaluate(corpus: Corpus, gold_path: str | Path, k: int = 10, limit: int = 0,
         rows.append(row)
         if progress:
             progress(i, len(questions))
-    return {"run": run_info(corpus, gold_path, k, limit, retrieval_only, started, use_llm),
-            "metrics": aggregate(rows), "by_type": {t: aggregate([r for r in rows if r["question_type"] == t])
-                                                    for t in sorted({r["question_type"] for r in rows})},
+    run = run_info(corpus, gold_path, k, limit, retrieval_only, started, use_llm) | {"backend_mix": backend_mix(rows)}
+    return {"run": run, "metrics": aggregate(rows), "by_type": {t: aggregate([r for r in rows if r["question_type"] == t])
+                                                              for t in sorted({r["question_type"] for r in rows})},
             "questions": rows}
+
+
+def backend_mix(rows: list[dict]) -> dict:
+    """Who answered: {"answers": {backend: n}, "fallbacks": {reason: n}}; fallbacks are LLM answers that were not."""
+    answers: dict[str, int] = {}
+    fallbacks: dict[str, int] = {}
+    for r in rows:
+        if "backend" in r:
+            answers[r["backend"]] = answers.get(r["backend"], 0) + 1
+        if r.get("fallback"):
+            fallbacks[r["fallback"]] = fallbacks.get(r["fallback"], 0) + 1
+    return {"answers": answers, "fallbacks": fallbacks}
+
+
+def describe_mix(run: dict) -> str:
+    """One line: "llm:m 15, offline-extractive 4; fallbacks: timeout 3, no_citations 1" ("" without answers)."""
+    mix = run.get("backend_mix") or {}
+    if not mix.get("answers"):
+        return ""
+    line = ", ".join(f"{b} {n}" for b, n in sorted(mix["answers"].items(), key=lambda kv: -kv[1]))
+    if mix.get("fallbacks"):
+        line += "; fallbacks: " + ", ".join(f"{r} {n}" for r, n in sorted(mix["fallbacks"].items(), key=lambda kv: -kv[1]))
+    return line
 
 
 def run_info(corpus: Corpus, gold_path, k, limit, retrieval_only, started, use_llm) -> dict:
@@ -274,6 +298,7 @@ def write_report(result: dict, folder: Path) -> list[Path]:
     files.append(p)
     run = result["run"]
     md = ["# Evaluation report", "", f"- gold file: `{run['gold_file']}`", f"- answer backend: {run['answer_backend']}",
+          f"- answered by: {describe_mix(run) or 'retrieval only'}",
           f"- embedding model: {run['embedding_model']}", f"- git commit: {run['git_commit']}",
           f"- prompts: {', '.join(f'{k}={v}' for k, v in run['prompt_hashes'].items())}", f"- started {run['started_at']}, took {run['duration_s']} s", "",
           "| metric | all | " + " | ".join(types) + " |", "|---|---:|" + "---:|" * len(types)]

@@ -15,10 +15,10 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Iterable
 
+from .dates import parse_date
 from .errors import IngestError
 from .safe import safe_url
 from .text import normalise
@@ -54,29 +54,6 @@ def article_id(text: str, url: str = "") -> str:
     """Content-derived id: the same normalised body (and url) always gives the same id."""
     digest = hashlib.sha256((normalise(text) + "\n" + (url or "").strip()).encode("utf-8"))
     return digest.hexdigest()[:16]
-
-
-def parse_date(value: Any) -> str:
-    """Return an ISO date (YYYY-MM-DD) for many date spellings, or "" when there is none."""
-    if value in (None, ""):
-        return ""
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if not isinstance(value, str):
-        raise ValueError(f"published_at must be a date string, got {type(value).__name__}")
-    s = value.strip()
-    try:
-        return datetime.fromisoformat(s.replace("Z", "+00:00")).date().isoformat()
-    except ValueError:
-        pass
-    for fmt in ("%Y-%m-%d", "%d %B %Y", "%B %d, %Y", "%b %d, %Y", "%d %b %Y", "%Y/%m/%d", "%m/%d/%Y"):
-        try:
-            return datetime.strptime(s, fmt).date().isoformat()
-        except ValueError:
-            continue
-    raise ValueError(f"unrecognised published_at {value!r} (use YYYY-MM-DD)")
 
 
 @dataclass

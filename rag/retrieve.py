@@ -18,14 +18,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass
-from datetime import date
 
 import numpy as np
 
 from .corpus import Corpus
+from .dates import named_days, strip_days
 from .errors import ConfigError
-from .store import date_key
-from .text import MONTHS, month_number
+from .filters import Filters
 
 
 @dataclass
@@ -49,73 +48,6 @@ class Hit:
         return asdict(self)
 
 
-def parse_day(value: str | date | None, field: str = "date") -> int:
-    """A --since/--until value (YYYY-MM-DD, YYYY-MM or YYYY) as a YYYYMMDD int; 0 for none."""
-    if value in (None, ""):
-        return 0
-    if isinstance(value, date):
-        return int(value.strftime("%Y%m%d"))
-    m = re.fullmatch(r"(\d{4})(?:-(\d{1,2}))?(?:-(\d{1,2}))?", value.strip())
-    if not m:
-        raise ConfigError(f"{field} {value!r} is not a date; use YYYY-MM-DD")
-    y, mo, d = int(m.group(1)), int(m.group(2) or 0), int(m.group(3) or 0)
-    try:
-        date(y, mo or 1, d or 1)
-    except ValueError:
-        raise ConfigError(f"{field} {value!r} is not a calendar date; use YYYY-MM-DD") from None
-    return y * 10000 + mo * 100 + d
-
-
-def check_filters(known_sources: list[str], sources: list[str] | None, since, until,
-                  names: tuple[str, str, str] = ("--source", "--since", "--until")) -> tuple[list[str], int, int]:
-    """(outlets, lo, hi) after checking them: known outlets, real dates, since <= until.
-
-    Raises ConfigError naming the argument (`names` gives the caller's spelling of each).
-    `hi` is inclusive; a month or year as the upper bound means its last day.
-    """
-    sources = [s for s in (sources or []) if s]
-    unknown = [s for s in sources if s not in known_sources]
-    if unknown:
-        listing = ", ".join(known_sources[:12]) + (" …" if len(known_sources) > 12 else "")
-        raise ConfigError(f"{names[0]} {unknown[0]!r} is not a stored outlet; choose one of: {listing or '(none stored yet)'}")
-    lo, hi = parse_day(since, names[1]), parse_day(until, names[2])
-    if hi and hi % 100 == 0:
-        hi += 31 if hi % 10000 else 1231
-    if lo and hi and lo > hi:
-        raise ConfigError(f"{names[1]} {since} is after {names[2]} {until}; swap them")
-    return sources, lo, hi
-
-
-def describe_filters(sources: list[str] | None, since, until) -> str:
-    """Plain words for a filter: "from The Verge between 2023-10-01 and 2023-10-31"."""
-    parts = []
-    if sources:
-        parts.append("from " + " or ".join(sources))
-    if since and until:
-        parts.append(f"between {since} and {until}")
-    elif since:
-        parts.append(f"published on or after {since}")
-    elif until:
-        parts.append(f"published on or before {until}")
-    return " ".join(parts)
-
-
-_DAY_RE = re.compile(r"\b(" + "|".join(MONTHS) + r"|sept|" + "|".join(m[:3] for m in MONTHS) + r")\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+((?:19|20)\d\d)\b"
-                     r"|\b((?:19|20)\d\d)-(\d\d)-(\d\d)\b", re.I)
-
-
-def named_days(query: str) -> list[tuple[int, int]]:
-    """Calendar days the question names ("October 7, 2023", "2023-10-07"): (position, YYYYMMDD)."""
-    out = []
-    for m in _DAY_RE.finditer(query):
-        if m.group(1):
-            mon = month_number(m.group(1))
-            out.append((m.start(), int(m.group(3)) * 10000 + mon * 100 + int(m.group(2))))
-        else:
-            out.append((m.start(), int(m.group(4)) * 10000 + int(m.group(5)) * 100 + int(m.group(6))))
-    return out
-
-
 def query_aspects(query: str, sources: list[str]) -> list[tuple[str | None, int]]:
     """(outlet, day) pairs the question points at, in order: each named outlet with the day named
     closest after it (within 80 characters), and days named on their own."""
@@ -136,11 +68,6 @@ def query_aspects(query: str, sources: list[str]) -> list[tuple[str | None, int]
             found.append((dpos, None, d))
     found.sort()
     return list(dict.fromkeys((s, d) for _, s, d in found))
-
-
-def named_sources(query: str, sources: list[str]) -> list[str]:
-    """Outlets of the corpus that the question names, in order of mention."""
-    return list(dict.fromkeys(s for _, s in _mentions(query, sources)))
 
 
 def _mentions(query: str, sources: list[str]) -> list[tuple[int, str]]:
@@ -176,19 +103,23 @@ class Retriever:
             self._generation = gen
         return self._sources
 
+    def filters(self, sources=None, since=None, until=None, article_ids=None) -> Filters:
+        """Checked `Filters` for this corpus (unknown outlets and impossible dates are errors)."""
+        return Filters.parse(self.known_sources(), sources, since, until, article_ids)
+
     def search(self, query: str, k: int | None = None, sources: list[str] | None = None,
                since: str | None = None, until: str | None = None, query_hints: bool = True,
-               mode: str = "hybrid", article_ids: list[str] | None = None) -> list[Hit]:
-        """Top-k chunks for `query` under the filters; mode is hybrid, dense or bm25."""
+               mode: str = "hybrid", article_ids: list[str] | None = None, filters: Filters | None = None) -> list[Hit]:
+        """Top-k chunks for `query` under the filters (given as values or a `Filters`); mode is hybrid, dense or bm25."""
         if not query or not query.strip():
             raise ConfigError("empty query; type a question or keywords")
         k = k or self.corpus.settings.top_k
-        sources, lo, hi = check_filters(self.known_sources(), sources, since, until)
+        f = filters or self.filters(sources, since, until, article_ids)
         if self.corpus.catalog.is_empty():
             return []
         vec = self.corpus.embedder.embed_query(query) if mode != "bm25" else None
-        fused = self._fused(query, vec, k, sources, lo, hi, mode, article_ids)
-        if query_hints and not sources and not article_ids:
+        fused = self._fused(query, vec, k, f, mode)
+        if query_hints and not f.sources and not f.article_ids:
             known = self.known_sources()
             aspects = query_aspects(query, known)
             if aspects:
@@ -196,38 +127,33 @@ class Retriever:
                 bare = strip_hints(query, known)
                 # One wide dense query and one BM25 scoring serve every aspect (post-filtered), instead
                 # of a filtered Chroma query per aspect; a thin pool falls back to a filtered query.
-                pool = self.corpus.vectors.query(vec, HINT_POOL, _where([], lo, hi)) if mode != "bm25" else None
+                pool = self.corpus.vectors.query(vec, HINT_POOL, f.where()) if mode != "bm25" else None
                 bm_scores = self.corpus.bm25.scores(bare) if mode != "dense" else None
                 lists = []
                 for outlet, day in aspects:
-                    a_lo, a_hi = max(lo, day), (min(hi, day) if hi and day else (day or hi))
-                    got = self._fused(bare, vec, k, [outlet] if outlet else [], a_lo, a_hi, mode, pool=pool, bm_scores=bm_scores)
+                    got = self._fused(bare, vec, k, f.narrowed(outlet, day), mode, pool=pool, bm_scores=bm_scores)
                     if not got and day and outlet:  # the day may be off; keep the outlet alone
-                        got = self._fused(bare, vec, k, [outlet], lo, hi, mode, pool=pool, bm_scores=bm_scores)
+                        got = self._fused(bare, vec, k, f.narrowed(outlet), mode, pool=pool, bm_scores=bm_scores)
                     if got:
                         lists.append(got)
                 if lists:
                     fused = _interleave(lists + [fused])
         return self._hydrate(fused[:k])
 
-    def _fused(self, query, vec, k, sources, lo, hi, mode, article_ids=None, pool=None, bm_scores=None):
+    def _fused(self, query, vec, k, f: Filters, mode, pool=None, bm_scores=None):
         """Weighted RRF of the dense and BM25 lists under the filters: [(chunk id, score, dense rank, bm25 rank)]."""
         s = self.corpus.settings
         fetch = max(s.fetch_k, k)
         dense: list[tuple[str, float]] = []
         if mode in ("hybrid", "dense"):
             if pool is not None:
-                dense = [x for x in pool if self._passes(x[0], sources, lo, hi)][:fetch]
+                dense = [x for x in pool if self._passes(x[0], f)][:fetch]
             if pool is None or (len(dense) < min(fetch, MIN_POOLED) and len(pool) >= HINT_POOL):
-                dense = self._dense_restricted(vec, fetch, sources, lo, hi, article_ids)
+                dense = self._dense_restricted(vec, fetch, f)
         bm: list[tuple[str, float]] = []
         if mode in ("hybrid", "bm25"):
             index = self.corpus.bm25
-            mask = index.mask(sources, lo, hi)
-            if article_ids:
-                allowed = np.isin(np.asarray(index.article_ids, dtype=object), article_ids)
-                mask = allowed if mask is None else mask & allowed
-            bm = index.top(query, fetch, mask, scores=bm_scores)
+            bm = index.top(query, fetch, index.mask(f), scores=bm_scores)
         scores: dict[str, float] = {}
         dr = {cid: r for r, (cid, _) in enumerate(dense, 1)}
         br = {cid: r for r, (cid, _) in enumerate(bm, 1)}
@@ -238,12 +164,12 @@ class Retriever:
         ranked = sorted(scores.items(), key=lambda kv: -kv[1])
         return [(cid, sc, dr.get(cid), br.get(cid)) for cid, sc in ranked]
 
-    def _dense_restricted(self, vec, fetch, sources, lo, hi, article_ids) -> list[tuple[str, float]]:
+    def _dense_restricted(self, vec, fetch, f: Filters) -> list[tuple[str, float]]:
         """Dense ranking under filters: exact over cached vectors when the filtered set is small
         (an outlet on one day), else a filtered Chroma query."""
         index = self.corpus.bm25
-        mask = index.mask(sources, lo, hi)
-        if mask is not None and not article_ids:
+        mask = index.mask(f)
+        if mask is not None and not f.article_ids:
             allowed = [index.ids[i] for i in np.flatnonzero(mask)]
             if len(allowed) <= SMALL_SET:
                 vecs = self.corpus.vectors.embeddings(allowed)
@@ -251,14 +177,12 @@ class Retriever:
                     q = np.asarray(vec, dtype=np.float32)
                     scored = sorted(((cid, float(v @ q)) for cid, v in vecs.items()), key=lambda x: -x[1])
                     return scored[:fetch]
-        return self.corpus.vectors.query(vec, fetch, _where(sources, lo, hi, article_ids))
+        return self.corpus.vectors.query(vec, fetch, f.where())
 
-    def _passes(self, chunk_id: str, sources: list[str], lo: int, hi: int) -> bool:
-        art = self.corpus.catalog.article(chunk_id.split(":", 1)[0])
-        if art is None or (sources and art.source not in sources):
-            return False
-        day = date_key(art.published_at)
-        return not ((lo and day < lo) or (hi and not 0 < day <= hi))
+    def _passes(self, chunk_id: str, f: Filters) -> bool:
+        aid = chunk_id.split(":", 1)[0]
+        art = self.corpus.catalog.article(aid)
+        return art is not None and f.admits(art.source, art.published_at, aid)
 
     def _hydrate(self, ranked) -> list[Hit]:
         hits = []
@@ -279,25 +203,9 @@ MIN_POOLED = 20  # fewer survivors than this after post-filtering -> an exact or
 SMALL_SET = 400  # filtered sets up to this size are ranked exactly from cached vectors
 
 
-def _where(sources: list[str], lo: int, hi: int, article_ids: list[str] | None = None) -> dict | None:
-    clauses = []
-    if article_ids:
-        clauses.append({"article_id": {"$in": list(article_ids)}})
-    if sources:
-        clauses.append({"source": {"$in": sources}})
-    if lo:
-        clauses.append({"published": {"$gte": lo}})
-    if hi:
-        clauses.append({"published": {"$lte": hi}})
-        clauses.append({"published": {"$gt": 0}})
-    if not clauses:
-        return None
-    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
-
-
 def strip_hints(query: str, sources: list[str]) -> str:
     """The question without outlet names and dates (they are applied as filters instead)."""
-    q = _DAY_RE.sub(" ", query)
+    q = strip_days(query)
     for s in sorted(sources, key=len, reverse=True):
         if len(s) >= 3:
             q = re.sub(r"(?<![\w])" + re.escape(s) + r"(?![\w])", " ", q, flags=re.I)

@@ -21,7 +21,9 @@ from pathlib import Path
 from typing import Iterable, Sequence
 from urllib.parse import urlparse
 
+from .dates import date_key
 from .errors import BackendError, ConfigError
+from .filters import Filters
 from .loaders import Article
 from .settings import Settings
 
@@ -197,19 +199,10 @@ class Catalog:
         return {"articles": n_art, "chunks": n_chunks, "sources": sources, "date_from": lo, "date_to": hi,
                 "embedding_model": self.get_meta("embedding_model"), "embedding_dim": int(self.get_meta("embedding_dim") or 0)}
 
-    def count_articles(self, sources: list[str], lo: int, hi: int) -> int:
-        """Articles from any of `sources` (all when empty) published within [lo, hi] (YYYYMMDD, 0 = open)."""
-        sql, params = "SELECT COUNT(*) FROM articles WHERE 1=1", []
-        if sources:
-            sql += f" AND source IN ({','.join('?' * len(sources))})"
-            params += list(sources)
-        if lo:
-            sql += " AND published_at >= ?"
-            params.append(f"{lo // 10000:04d}-{lo // 100 % 100:02d}-{lo % 100:02d}")
-        if hi:
-            sql += " AND published_at != '' AND published_at <= ?"
-            params.append(f"{hi // 10000:04d}-{hi // 100 % 100:02d}-{hi % 100:02d}")
-        return self._rows(sql, tuple(params))[0][0]
+    def count_articles(self, filters: Filters) -> int:
+        """How many stored articles `filters` admits."""
+        where, params = filters.sql()
+        return self._rows(f"SELECT COUNT(*) FROM articles WHERE {where}", tuple(params))[0][0]
 
     def sources(self) -> list[str]:
         return [r[0] for r in self._rows("SELECT DISTINCT source FROM articles WHERE source != '' ORDER BY source")]
@@ -227,11 +220,6 @@ def chunk_metadata(article: Article | StoredArticle, chunk) -> dict:
     """Chroma metadata for a chunk; dates as YYYYMMDD integers so ranges can be filtered."""
     return {"article_id": article.id, "source": article.source or "", "published": date_key(article.published_at),
             "start": chunk.start, "end": chunk.end, "ordinal": chunk.ordinal}
-
-
-def date_key(iso: str) -> int:
-    """YYYY-MM-DD -> YYYYMMDD integer (0 when unknown)."""
-    return int(iso.replace("-", "")[:8]) if iso else 0
 
 
 class VectorStore:

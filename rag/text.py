@@ -86,15 +86,6 @@ def find_span(text: str, quote: str, norm: tuple[str, list[int]] | None = None) 
     return start, end
 
 
-MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"]
-
-
-def month_number(name: str) -> int:
-    """1-12 for a month name or its abbreviation ("Oct.", "october"); 0 when it is not one."""
-    key = name.lower().rstrip(".")[:3]
-    return next((i for i, m in enumerate(MONTHS, 1) if m.startswith(key)), 0)
-
-
 # Sentence boundaries: end punctuation (optionally followed by closing quotes/brackets), then
 # whitespace, then something that can start a sentence. Abbreviations are checked separately.
 _BOUNDARY = re.compile(r"[.!?][\"'\u2019\u201d)\]]*\s+(?=[\"'\u2018\u201c(\[]?[A-Z0-9])")

@@ -1,8 +1,10 @@
 """A scripted OpenAI-compatible server for tests: /v1/chat/completions, with and without SSE.
 
 Each request takes the next scripted reply (the last one repeats): a dict with `content`, and
-optionally `status` (HTTP code), `delay` (seconds before answering), `headers`, or
-`cut` (stream only: stop after N pieces without the final [DONE]). Requests are recorded.
+optionally `status` (HTTP code), `delay` (seconds before answering), `headers`, `piece_delay`
+(stream only: seconds between pieces), or `cut` (stream only: stop after N pieces without the
+final [DONE]). Requests are recorded; `abandoned` counts streams the client closed mid-way (the
+server stops writing then, as llama.cpp does for a streamed request).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ class ScriptedLLM:
     def __init__(self):
         self.replies: list[dict] = [{"content": "The articles don't say."}]
         self.requests: list[dict] = []
+        self.abandoned = 0
         self._lock = threading.Lock()
         handler = self._handler()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
@@ -95,12 +98,21 @@ class ScriptedLLM:
                         chunk = {"id": "c1", "object": "chat.completion.chunk", "created": 0, "model": body.get("model"),
                                  "choices": [{"index": 0, "delta": {"role": "assistant", "content": piece} if i == 0 else {"content": piece},
                                               "finish_reason": None}]}
-                        self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
-                        self.wfile.flush()
+                        try:
+                            self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                            self.wfile.flush()
+                        except (BrokenPipeError, ConnectionResetError):
+                            outer.abandoned += 1  # the client gave up: stop generating
+                            self.close_connection = True
+                            return
+                        time.sleep(reply.get("piece_delay", 0))
                     end = {"id": "c1", "object": "chat.completion.chunk", "created": 0, "model": body.get("model"),
                            "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
-                    self.wfile.write(f"data: {json.dumps(end)}\n\ndata: [DONE]\n\n".encode())
-                    self.wfile.flush()
+                    try:
+                        self.wfile.write(f"data: {json.dumps(end)}\n\ndata: [DONE]\n\n".encode())
+                        self.wfile.flush()
+                    except (BrokenPipeError, ConnectionResetError):
+                        outer.abandoned += 1
                     self.close_connection = True
                     return
                 payload = json.dumps({"id": "c1", "object": "chat.completion", "created": 0, "model": body.get("model"),

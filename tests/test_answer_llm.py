@@ -61,10 +61,13 @@ def test_unsupported_sentence_is_flagged(answerer, llm):
     assert "not fully supported" in a.notice
 
 
-def test_answer_with_no_supported_sentence_becomes_refusal(answerer, llm):
-    llm.script({"content": "Bananas grew 1995 percent in Peru last spring [2]."})
+def test_a_reply_nothing_supports_is_never_shown(answerer, llm):
+    bad = "Bananas grew 1995 percent in Peru last spring [2]."
+    llm.script({"content": bad})
     a = answerer.ask(CANONICAL)
-    assert a.refused and a.citations == [] and "withheld" in a.notice
+    assert a.backend == "offline-extractive" and "Bananas" not in a.answer and "fifth" in a.answer
+    assert "no sentence of the LLM reply was supported" in a.notice
+    assert a.llm_raw == bad and a.fallback == "unsupported" and a.as_dict()["llm_raw"] == bad
 
 
 def test_llm_refusal_is_a_refusal(answerer, llm):
@@ -76,8 +79,8 @@ def test_llm_refusal_is_a_refusal(answerer, llm):
 @pytest.mark.parametrize("reply,notice", [
     ({"status": 500, "content": "boom"}, "HTTP 500"),
     ({"delay": 3, "content": GOOD}, "timed out"),
-    ({"content": "The fifth and eighth divisions are named."}, "no citations"),
-    ({"content": ""}, "no citations"),
+    ({"content": "Bananas grew in Peru last spring."}, "no citations"),
+    ({"content": ""}, "empty"),
 ])
 def test_failures_fall_back_to_offline_with_notice(answerer, llm, reply, notice):
     llm.script(reply)

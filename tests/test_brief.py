@@ -6,7 +6,8 @@ import re
 import pytest
 
 from rag import Settings, ingest
-from rag.brief import brief, find_dates
+from rag.brief import brief
+from rag.dates import find_dates
 
 from .conftest import MULTIHOP
 from .llm_server import ScriptedLLM
@@ -47,8 +48,9 @@ def test_llm_with_no_valid_bullet_falls_back_offline(seed_corpus):
 
         corpus = Corpus(Settings(data_dir=seed_corpus.settings.data_dir, llm_base_url=server.url, llm_timeout=5), embedder=seed_corpus.embedder)
         b = brief(corpus, TOPIC, max_articles=1)
-        assert b.backend == "offline-extractive" and "no bullet with valid citations" in b.notice
+        assert b.backend == "offline-extractive" and "no note its sources support (1 dropped)" in b.notice
         assert "Bananas" not in b.markdown()
+        assert len(server.requests) == 1  # one map call; no merge step for nothing
     finally:
         server.close()
 
@@ -128,5 +130,7 @@ def test_llm_map_reduce_drops_broken_citations(seed_corpus):
         assert "[42]" not in b.markdown()
         _check_citations(b, corpus)
         assert any("Topic: " + TOPIC in r["messages"][1]["content"] for r in server.requests)
+        assert len(server.requests) == 2 and server.requests[0]["max_tokens"] == 200  # map (short), then reduce
+        assert b.as_dict()["dropped_bullets"] == 2
     finally:
         server.close()

@@ -31,7 +31,7 @@ from rag.corpus import Corpus
 from rag.errors import RagError
 from rag.evaluate import METRIC_KEYS, evaluate, fmt, shipped_gold_dir, write_report
 from rag.ingest import ingest
-from rag.retrieve import check_filters
+from rag.filters import Filters
 from rag.safe import md_text, safe_url
 from rag.settings import Settings
 
@@ -170,7 +170,7 @@ class App:
                 raise gr.Error(f"{name} must be a date string YYYY-MM-DD, got {type(value).__name__}")
         since, until = (since or "").strip() or None, (until or "").strip() or None
         try:
-            check_filters(self.corpus.catalog.sources(), outlets, since, until, names=("outlet", "since", "until"))
+            Filters.parse(self.corpus.catalog.sources(), outlets, since, until, names=("outlet", "since", "until"))
         except RagError as exc:
             raise gr.Error(str(exc)) from None
         return outlets, since, until
@@ -412,7 +412,7 @@ class App:
             result = evaluate(self.corpus, EVAL_DIR / gold, limit=int(limit))
         except RagError as exc:
             raise gr.Error(str(exc)) from None
-        return {"metrics": result["metrics"], "by_type": result["by_type"], "run": {k: result["run"][k] for k in ("git_commit", "answer_backend", "prompt_hashes")}}
+        return {"metrics": result["metrics"], "by_type": result["by_type"], "run": {k: result["run"][k] for k in ("git_commit", "answer_backend", "backend_mix", "prompt_hashes")}}
 
 
 class _NoProgress:

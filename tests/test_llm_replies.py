@@ -1,0 +1,136 @@
+"""Replies small local models really give, replayed through the scripted OpenAI-compatible server.
+
+The replies below were given by Qwen2.5-Coder 0.5B/1.5B Instruct (Q4_K_M) on llama.cpp for the seed
+questions (see tests/data/llm_replies.json when present), plus the forms other models use.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from rag import Settings
+from rag.answer import Answerer
+from rag.citations import is_refusal, normalise_markers
+
+from .llm_server import ScriptedLLM
+
+CANONICAL = "Which Iraqi army divisions are named?"
+
+REFUSALS = ["The article doesn't say.", "The article does not say.", "The articles don\u2019t say.", "The articles don't say.",
+            "The sources do not mention which divisions.", "This is not mentioned in the provided articles.",
+            "There is no information about the score in the sources.", "I cannot answer that from the articles.",
+            "Insufficient information.", "The article doesn\u2019t say. [1]"]
+ANSWERS = ["The fifth and eighth divisions of the Iraqi Army are named [1].",
+           "The article does not say who won, but [2] reports a draw.", "Fifth and eighth divisions."]
+
+
+@pytest.mark.parametrize("reply", REFUSALS)
+def test_refusal_forms_are_recognised(reply):
+    assert is_refusal(reply)
+
+
+@pytest.mark.parametrize("reply", ANSWERS)
+def test_answers_are_not_refusals(reply):
+    assert not is_refusal(reply)
+
+
+@pytest.mark.parametrize("raw,expected", [
+    ("A [Source 1].", "A [1]."), ("A [source 1, 2].", "A [1][2]."), ("B [^2] c.", "B [2] c."), ("C \u30101\u3011.", "C [1]."),
+    ("D [1-3].", "D [1][2][3]."), ("E [2\u20133].", "E [2][3]."), ("F (1).", "F [1]."),
+    ("G in (2023).", "G in (2023)."), ("H (9).", "H (9)."), ("I [1] and (2).", "I [1] and (2)."),
+])
+def test_citation_forms_become_markers(raw, expected):
+    assert normalise_markers(raw, 6) == expected
+
+
+@pytest.fixture(scope="module")
+def llm():
+    server = ScriptedLLM()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def answerer(seed_corpus, llm):
+    return Answerer(seed_corpus, Settings(data_dir=seed_corpus.settings.data_dir, llm_base_url=llm.url, llm_model="small",
+                                          llm_timeout=5, llm_max_retries=0))
+
+
+@pytest.mark.parametrize("reply", REFUSALS[:4])
+def test_a_model_refusal_is_a_refusal_not_a_fallback(answerer, llm, reply):
+    llm.script({"content": reply})
+    a = answerer.ask("What was the score of the 1966 World Cup final?")
+    assert a.refused and a.backend == "llm:small" and not a.fallback
+
+
+def test_a_correct_uncited_answer_gets_its_citation(answerer, llm):
+    llm.script({"content": "The fifth and eighth divisions of the Iraqi Army are named in the article."})
+    a = answerer.ask(CANONICAL)
+    assert a.backend == "llm:small" and not a.refused and "[1]" in a.answer
+    assert a.sentences[0]["verdict"] == "supported" and a.sentences[0]["repaired"]
+    assert "citation repaired" in a.notice and "fifth and eighth divisions" in a.citations[0]["quote"]
+    assert a.llm_raw.startswith("The fifth and eighth divisions")  # the reply as received is kept
+
+
+@pytest.mark.parametrize("marker", ["[3]", "[2][3]", "[Source 4]", "\u30105\u3011", "[2-3]"])
+def test_a_wrong_or_odd_citation_is_repaired(answerer, llm, seed_corpus, marker):
+    llm.script({"content": f"The fifth and eighth divisions of the Iraqi Army are named {marker}."})
+    a = answerer.ask(CANONICAL)
+    assert a.backend == "llm:small" and not a.refused
+    assert a.sentences[0]["verdict"] == "supported"
+    quote = a.citations[a.sentences[0]["citations"][0] - 1]["quote"]
+    assert "fifth and eighth divisions" in quote
+
+
+def test_a_slow_first_token_times_out_and_falls_back(answerer, llm):
+    llm.script({"delay": 6, "content": "The fifth and eighth divisions are named [1]."})
+    a = answerer.ask(CANONICAL)
+    assert a.backend == "offline-extractive" and a.fallback == "timeout" and "timed out" in a.notice
+
+
+def test_a_reply_past_the_deadline_is_abandoned_and_the_server_stops(seed_corpus):
+    import time
+
+    llm = ScriptedLLM()  # its own server: no other test's late writes are counted
+    settings = Settings(data_dir=seed_corpus.settings.data_dir, llm_base_url=llm.url, llm_model="small", llm_timeout=1, llm_max_retries=0)
+    words = " ".join(["word"] * 60) + " [1]."
+    llm.script({"content": words, "piece_delay": 0.05})
+    answerer = Answerer(seed_corpus, settings)
+    answerer.chat.llm.deadline = 0.5  # as for a hosted API with RAG_LLM_TIMEOUT=0.5
+    a = answerer.ask(CANONICAL)
+    assert a.backend == "offline-extractive" and a.fallback == "deadline"
+    for _ in range(50):  # the server notices the closed connection on its next write
+        if llm.abandoned:
+            break
+        time.sleep(0.05)
+    llm.close()
+    assert llm.abandoned == 1
+
+
+def test_eval_reports_the_backend_mix_and_warns_about_fallbacks(seed_corpus, llm, tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from rag.evaluate import evaluate
+
+    gold = tmp_path / "g.jsonl"
+    gold.write_text("".join(json.dumps({"id": f"q{i}", "question": CANONICAL, "answerable": True,
+                                        "gold_citations": [{"article": "irgc-militias-iraqi-security-forces.txt",
+                                                            "quote": "fifth and eighth divisions of the Iraqi Army"}]}) + "\n" for i in range(3)))
+    llm.script({"content": "The fifth and eighth divisions of the Iraqi Army are named [1]."}, {"status": 500, "content": "x"},
+               {"content": "Bananas [1]."})
+    seed_corpus.settings = Settings(data_dir=seed_corpus.settings.data_dir, llm_base_url=llm.url, llm_model="small", llm_timeout=5,
+                                    llm_max_retries=0)
+    try:
+        result = evaluate(seed_corpus, gold)
+    finally:
+        seed_corpus.settings = Settings(data_dir=seed_corpus.settings.data_dir)
+    assert result["run"]["backend_mix"] == {"answers": {"llm:small": 1, "offline-extractive": 2},
+                                            "fallbacks": {"http_500": 1, "unsupported": 1}}
+    run_file = tmp_path / "run.json"
+    run_file.write_text(json.dumps(result))
+    p = subprocess.run([sys.executable, "-m", "rag.cli", "eval", "compare", str(run_file), str(run_file)], capture_output=True,
+                       text=True, timeout=120, env={**os.environ, "RAG_DATA_DIR": str(tmp_path / "d")})
+    assert "fallbacks: http_500 1, unsupported 1" in p.stdout and "has LLM fallbacks" in p.stderr
