@@ -7,8 +7,11 @@ upstream definitions (rag/metrics.py); null queries are excluded. Rows:
   naive-langchain  LangChain's Chroma vector store similarity_search on the same collection
   dense            our dense retriever alone
   bm25             bm25s alone (same chunks)
-  hybrid           dense + BM25, reciprocal rank fusion
-  hybrid+hints     hybrid, plus outlets named in the question surfaced first (the default)
+  hybrid           dense + BM25, weighted reciprocal rank fusion, sentence-coverage rerank; no outlet/day hints
+  previous-default hints, dense weight 0.3, no rerank (the default before the rerank)
+  dense-0.15       hints, dense weight 0.15, no rerank
+  rerank-lists-only  hints, each list reranked, the interleaved list not
+  default          hints, dense 0.15, each list and the interleaved list reranked (what `rag` uses)
 Data: MultiHop-RAG (Tang & Yang, 2024), ODC-BY.
 """
 
@@ -51,7 +54,7 @@ def main() -> None:
     ap.add_argument("--data-dir", required=True)
     ap.add_argument("--queries", default=str(DEFAULT_QUERIES))
     ap.add_argument("--limit", type=int, default=0)
-    ap.add_argument("--rows", default="naive-langchain,dense,bm25,hybrid,hybrid+hints")
+    ap.add_argument("--rows", default="naive-langchain,dense,bm25,hybrid,previous-default,dense-0.15,rerank-lists-only,default")
     args = ap.parse_args()
     queries = [q for q in json.loads(Path(args.queries).read_text()) if q["question_type"] != "null_query"]
     if args.limit:
@@ -59,12 +62,23 @@ def main() -> None:
     corpus = Corpus(Settings(data_dir=args.data_dir))
     r = Retriever(corpus)
     r.search("warm up", 10)
+    no_rerank = {"rerank_weight": 0.0, "final_rerank_weight": 0.0}
+
+    def variant(**overrides):
+        """The default retriever with some settings changed (a kept or rejected attempt)."""
+        c = Corpus(Settings(data_dir=args.data_dir, **overrides), embedder=corpus.embedder)
+        rv = Retriever(c)
+        return lambda q, k: [h.text for h in rv.search(q, k)]
+
     systems = {
         "naive-langchain": naive_langchain(corpus),
         "dense": lambda q, k: [h.text for h in r.search(q, k, mode="dense", query_hints=False)],
         "bm25": lambda q, k: [h.text for h in r.search(q, k, mode="bm25", query_hints=False)],
         "hybrid": lambda q, k: [h.text for h in r.search(q, k, query_hints=False)],
-        "hybrid+hints": lambda q, k: [h.text for h in r.search(q, k)],
+        "previous-default": variant(dense_weight=0.3, **no_rerank),  # hints, dense 0.3, no rerank
+        "dense-0.15": variant(**no_rerank),  # hints, dense 0.15, no rerank
+        "rerank-lists-only": variant(final_rerank_weight=0.0),
+        "default": variant(),
     }
     table = Table(title=f"MultiHop-RAG dev retrieval: {len(queries)} answerable queries, "
                         f"{corpus.catalog.stats()['chunks']} chunks")

@@ -27,7 +27,7 @@ from typing import Callable, Iterator
 import numpy as np
 
 from .bm25 import tokenize
-from .citations import SUPPORTED, Sentence, Source, Validated, assemble, is_refusal, validate
+from .citations import SUPPORTED, Sentence, Source, Validated, assemble, is_refusal, normalise_markers, validate
 from .corpus import Corpus
 from .errors import RagError
 from .llm import ChatLLM, Generator, LLMError, Outcome
@@ -264,7 +264,8 @@ class ChatGenerator:
             why = "no_citations" if not any(s.cites for s in v.sentences) else "unsupported"
             note = "LLM reply had no citations" if why == "no_citations" else "no sentence of the LLM reply was supported by the sources"
             return Outcome(None, f"{note}; answered offline instead. ", raw=raw, fallback=why)
-        changed = v.answer.strip() != text
+        # Kept for the record when we changed what the model said (beyond renumbering and layout).
+        changed = bool(v.removed or v.repaired or normalise_markers(text, len(sources)) != text)
         return Outcome(Answer(question, v.answer, False, self.backend, v.citations, v.sentence_dicts(), "; ".join(notes),
                               v.removed, prompt_sha256=prompt.sha256, llm_raw=raw if changed else ""))
 
@@ -353,6 +354,15 @@ class Answerer:
             if outcome.answer is not None:
                 result = outcome.answer
                 break
+        if result.refused and result.backend != OfflineAnswerer.backend and use_llm:
+            # Small models often say "the article doesn't say" when it does: a confident extractive
+            # answer (above the calibrated refusal threshold) is shown instead, marked as such.
+            second = self.offline.answer(question, sources_, context).answer
+            if not second.refused:
+                second.llm_raw = result.llm_raw or "The articles don't say."
+                fallbacks.append("llm_refused")
+                notice += "the LLM said the articles don't say, but this passage answers it (offline answerer). "
+                result = second
         result.llm_raw = result.llm_raw or raw
         result.fallback = fallbacks[0] if fallbacks else ""
         result.hits = hits

@@ -203,8 +203,9 @@ def print_answer(result) -> None:
 
 
 def _print_piece(piece: str) -> None:
-    sys.stdout.write(piece)
-    sys.stdout.flush()
+    # The unchecked draft goes to stderr: stdout carries only the checked answer.
+    sys.stderr.write(piece)
+    sys.stderr.flush()
 
 
 @app.command()
@@ -213,7 +214,7 @@ def ask(question: str = typer.Argument(..., help="The question."),
         source: SourceOpt = None,
         since: SinceOpt = None,
         until: UntilOpt = None,
-        stream: bool = typer.Option(False, "--stream", help="Print LLM text as it arrives."),
+        stream: bool = typer.Option(False, "--stream", help="Show the LLM's draft as it arrives (stderr; with --json: JSON lines)."),
         offline: bool = typer.Option(False, "--offline", help="Use the offline answerer even if an LLM is set."),
         as_json: bool = typer.Option(False, "--json", help="Print the answer JSON (see README).")):
     """Answer a question with numbered citations to exact passages (refuses when unsupported)."""
@@ -222,17 +223,31 @@ def ask(question: str = typer.Argument(..., help="The question."),
 
     try:
         answerer = Answerer(_filled_corpus())
-        streaming = stream and not as_json and not offline and state.settings.llm_enabled
-        on_token = _print_piece if streaming else None
+        streaming = stream and not offline and state.settings.llm_enabled
+        on_token = None
+        if streaming and as_json:
+            # JSON lines: {"type": "token", "text": ...} as the draft arrives, then {"type": "answer", ...}.
+            def on_token(piece: str) -> None:
+                sys.stdout.write(json.dumps({"type": "token", "text": piece}, ensure_ascii=False) + "\n")
+                sys.stdout.flush()
+        elif streaming:
+            err.print("[dim]LLM draft (its citations are checked before the answer is printed):[/dim]")
+            on_token = _print_piece
         result = answerer.ask(question, k=k, sources=source or None, since=since, until=until,
                               on_token=on_token, use_llm=False if offline else None)
-        if on_token:
-            sys.stdout.write("\n\n--- validated ---\n")
     except RagError as exc:
         _fail(exc)
-    if as_json:
+    if streaming and as_json:
+        sys.stdout.write(json.dumps({"type": "answer", **result.as_dict()}, ensure_ascii=False) + "\n")
+    elif as_json:
         sys.stdout.write(json.dumps(result.as_dict(), ensure_ascii=False, indent=2) + "\n")
     else:
+        if streaming:
+            sys.stderr.write("\n")
+            if result.backend != "offline-extractive" and not result.llm_raw and not result.notice:
+                err.print("[dim]checked: the answer below is the draft as written[/dim]")
+            else:
+                err.print("[yellow]checked: the answer below differs from the draft[/yellow] (see the notice)")
         print_answer(result)
 
 
@@ -284,6 +299,37 @@ def ui(host: str = typer.Option(None, "--host", help="Bind address (default 127.
         launch(state.settings, host, port, auth, block=True, auth_file=auth_file, read_only=read_only or None)
     except RagError as exc:
         _fail(exc)
+
+
+llm_app = typer.Typer(add_completion=False, no_args_is_help=True, help="The configured LLM endpoint.")
+app.add_typer(llm_app, name="llm")
+
+
+@llm_app.command("check")
+def llm_check(as_json: bool = typer.Option(False, "--json", help="Print the report as JSON.")):
+    """Reachability, first-token and total latency, and citation habits on three seed questions."""
+    from dataclasses import asdict
+
+    from .errors import RagError
+    from .llm_check import check
+
+    try:
+        report = check(_filled_corpus("run `rag ingest corpus/` first"))
+    except RagError as exc:
+        _fail(exc)
+    if as_json:
+        sys.stdout.write(json.dumps(asdict(report) | {"followed_format": report.followed_format}, ensure_ascii=False, indent=2) + "\n")
+        return
+    out.print(f"endpoint {term_text(report.endpoint)}, model {term_text(report.model)}: "
+              + ("reachable" if report.reachable else "[red]not reachable[/red]"), highlight=False)
+    t = Table(title=f"citation format followed on {report.followed_format} of {len(report.probes)} seed questions")
+    for col in ("question", "first token s", "total s", "outcome"):
+        t.add_column(col)
+    for p in report.probes:
+        t.add_row(term_text(p.question[:60]), "–" if p.first_token_s is None else f"{p.first_token_s:.1f}", f"{p.total_s:.1f}", p.outcome)
+    out.print(t)
+    for line in report.advice:
+        out.print(f"advice: {term_text(line)}", highlight=False)
 
 
 @app.command("eval")

@@ -9,11 +9,12 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from .bm25 import Bm25Index, load_or_build
+from .bm25 import Bm25Index, load_or_build, tokenize
 from .embeddings import ONNX_SUFFIX, Embedder, embedding_model_id, make_embedder
 from .errors import ConfigError
 from .settings import Settings
 from .store import Catalog, VectorStore
+from .text import sentence_spans
 
 
 class Corpus:
@@ -30,6 +31,7 @@ class Corpus:
         self.write_lock = threading.RLock()
         self._load_lock = threading.Lock()  # lazy loads happen once, even when two requests come first
         self._bm25_lock = threading.Lock()
+        self._sentence_cache: dict[str, list[frozenset[str]]] = {}
         stored = self.catalog.get_meta("embedding_model")
         if stored and stored != self.model_name:
             hint = ("set RAG_EMBEDDING_RUNTIME=torch (pip install 'news-rag[torch]')" if stored + ONNX_SUFFIX == self.model_name
@@ -100,6 +102,19 @@ class Corpus:
         if self._bm25 is None or self._bm25.generation != self.catalog.generation:
             self._bm25 = load_or_build(self.catalog, self.data_dir / "bm25")
         return self._bm25
+
+    def sentence_tokens(self, chunk_id: str) -> list[frozenset[str]]:
+        """The stemmed content words of each sentence of a chunk (cached: chunk ids never change meaning)."""
+        got = self._sentence_cache.get(chunk_id)
+        if got is None:
+            aid, span = chunk_id.rsplit(":", 1)
+            start, end = (int(x) for x in span.split("-"))
+            art = self.catalog.article(aid)
+            got = [frozenset(tokenize(art.text[sp.start:sp.end])) for sp in sentence_spans(art.text, start, end)] if art else []
+            if len(self._sentence_cache) > 50_000:
+                self._sentence_cache.clear()
+            self._sentence_cache[chunk_id] = got
+        return got
 
     def record_model(self, dim: int) -> None:
         """Remember which model (and dimension) the stored vectors come from."""

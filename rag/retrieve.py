@@ -2,8 +2,17 @@
 
     score(chunk) = dense_weight / (rrf_k + dense_rank) + bm25_weight / (rrf_k + bm25_rank)
 
-(defaults 0.3 and 1.0: on MultiHop-RAG dev, MiniLM alone is far weaker than BM25, and equal
+(defaults 0.15 and 1.0: on MultiHop-RAG dev, MiniLM alone is far weaker than BM25, and equal
 weights pull the fused list below BM25; see bench/retrieval.py.)
+
+Sentence-coverage rerank: a news question usually paraphrases one sentence of the evidence, so
+the top `rerank_depth` chunks of each list are reordered by
+
+    1 / (10 + position) + rerank_weight * max over the chunk's sentences of
+        (IDF-weighted share of the question's content words found in that sentence)
+
+(outlet names and dates left out, as they are filters), and the interleaved list once more with
+`final_rerank_weight`. Measured on MultiHop-RAG dev: MRR@10 .645 -> .700, Hits@4 .823 -> .860.
 
 Filters (sources, published date range) apply to both retrievers before fusion. News
 questions often name outlets and days ("as reported by The Verge and TechCrunch", "the
@@ -22,6 +31,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from .corpus import Corpus
+from .bm25 import tokenize
 from .dates import named_days, strip_days
 from .errors import ConfigError
 from .filters import Filters
@@ -118,30 +128,46 @@ class Retriever:
         if self.corpus.catalog.is_empty():
             return []
         vec = self.corpus.embedder.embed_query(query) if mode != "bm25" else None
-        fused = self._fused(query, vec, k, f, mode)
+        known = self.known_sources()
+        bare = strip_hints(query, known)
+        coverage = self._coverage_scorer(bare)
+        fused = self._fused(query, vec, k, f, mode, coverage=coverage)
         if query_hints and not f.sources and not f.article_ids:
-            known = self.known_sources()
             aspects = query_aspects(query, known)
             if aspects:
                 # Outlets and days become filters, so their words only add noise to the keyword query.
-                bare = strip_hints(query, known)
                 # One wide dense query and one BM25 scoring serve every aspect (post-filtered), instead
                 # of a filtered Chroma query per aspect; a thin pool falls back to a filtered query.
                 pool = self.corpus.vectors.query(vec, HINT_POOL, f.where()) if mode != "bm25" else None
                 bm_scores = self.corpus.bm25.scores(bare) if mode != "dense" else None
                 lists = []
                 for outlet, day in aspects:
-                    got = self._fused(bare, vec, k, f.narrowed(outlet, day), mode, pool=pool, bm_scores=bm_scores)
+                    got = self._fused(bare, vec, k, f.narrowed(outlet, day), mode, pool=pool, bm_scores=bm_scores, coverage=coverage)
                     if not got and day and outlet:  # the day may be off; keep the outlet alone
-                        got = self._fused(bare, vec, k, f.narrowed(outlet), mode, pool=pool, bm_scores=bm_scores)
+                        got = self._fused(bare, vec, k, f.narrowed(outlet), mode, pool=pool, bm_scores=bm_scores, coverage=coverage)
                     if got:
                         lists.append(got)
                 if lists:
-                    fused = _interleave(lists + [fused])
+                    fused = _rerank(_interleave(lists + [fused]), coverage, self.corpus.settings.final_rerank_weight,
+                                    self.corpus.settings.rerank_depth)
         return self._hydrate(fused[:k])
 
-    def _fused(self, query, vec, k, f: Filters, mode, pool=None, bm_scores=None):
-        """Weighted RRF of the dense and BM25 lists under the filters: [(chunk id, score, dense rank, bm25 rank)]."""
+    def _coverage_scorer(self, bare_query: str):
+        """chunk id -> best sentence's IDF-weighted share of the question's content words (0..1)."""
+        index = self.corpus.bm25
+        idf = {t: index.idf(t) for t in set(tokenize(bare_query))}
+        total = sum(idf.values())
+        if not total or not self.corpus.settings.rerank_weight and not self.corpus.settings.final_rerank_weight:
+            return None
+
+        def coverage(chunk_id: str) -> float:
+            return max((sum(w for t, w in idf.items() if t in sent) / total for sent in self.corpus.sentence_tokens(chunk_id)),
+                       default=0.0)
+        return coverage
+
+    def _fused(self, query, vec, k, f: Filters, mode, pool=None, bm_scores=None, coverage=None):
+        """Weighted RRF of the dense and BM25 lists under the filters, its head reranked by sentence
+        coverage: [(chunk id, score, dense rank, bm25 rank)]."""
         s = self.corpus.settings
         fetch = max(s.fetch_k, k)
         dense: list[tuple[str, float]] = []
@@ -162,7 +188,7 @@ class Retriever:
         for cid, r in br.items():
             scores[cid] = scores.get(cid, 0.0) + s.bm25_weight / (s.rrf_k + r)
         ranked = sorted(scores.items(), key=lambda kv: -kv[1])
-        return [(cid, sc, dr.get(cid), br.get(cid)) for cid, sc in ranked]
+        return _rerank([(cid, sc, dr.get(cid), br.get(cid)) for cid, sc in ranked], coverage, s.rerank_weight, s.rerank_depth)
 
     def _dense_restricted(self, vec, fetch, f: Filters) -> list[tuple[str, float]]:
         """Dense ranking under filters: exact over cached vectors when the filtered set is small
@@ -210,6 +236,14 @@ def strip_hints(query: str, sources: list[str]) -> str:
         if len(s) >= 3:
             q = re.sub(r"(?<![\w])" + re.escape(s) + r"(?![\w])", " ", q, flags=re.I)
     return " ".join(q.split())
+
+
+def _rerank(items: list, coverage, weight: float, depth: int) -> list:
+    """The first `depth` items reordered by 1/(10 + position) + weight * coverage(chunk id)."""
+    if not coverage or not weight or len(items) < 2:
+        return items
+    head = sorted(enumerate(items[:depth]), key=lambda x: -(1.0 / (10 + x[0] + 1) + weight * coverage(x[1][0])))
+    return [item for _, item in head] + items[depth:]
 
 
 def _interleave(lists):

@@ -57,8 +57,11 @@ class Settings(BaseSettings):
     top_k: int = 6
     fetch_k: int = Field(60, description="Candidates taken from each retriever before fusion.")
     rrf_k: int = 60
-    dense_weight: float = Field(0.3, description="Weight of the dense list in reciprocal rank fusion.")
+    dense_weight: float = Field(0.15, description="Weight of the dense list in reciprocal rank fusion.")
     bm25_weight: float = Field(1.0, description="Weight of the BM25 list in reciprocal rank fusion.")
+    rerank_weight: float = Field(0.5, description="Sentence-coverage rerank of each retrieved list (0 = off).")
+    final_rerank_weight: float = Field(0.1, description="Sentence-coverage rerank of the interleaved outlet/day lists.")
+    rerank_depth: int = Field(20, description="How many top chunks the sentence-coverage rerank reorders.")
     duplicate_threshold: float = Field(0.9, description="Estimated Jaccard similarity at which an article is a near-duplicate.")
     max_file_mb: float = Field(20.0, description="Files larger than this are rejected at load time.")
 

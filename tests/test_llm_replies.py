@@ -1,10 +1,14 @@
 """Replies small local models really give, replayed through the scripted OpenAI-compatible server.
 
-The replies below were given by Qwen2.5-Coder 0.5B/1.5B Instruct (Q4_K_M) on llama.cpp for the seed
-questions (see tests/data/llm_replies.json when present), plus the forms other models use.
+tests/data/llm_replies_qwen2.5-coder-0.5b.json holds the replies Qwen2.5-Coder-0.5B-Instruct (Q4_K_M
+GGUF, llama-cpp-python 0.3.36 server, 2 CPU threads) gave to the seed questions, recorded by
+`bench/llm_local.py --record`; the lists below add the forms other small models use.
 """
 
 from __future__ import annotations
+
+import json
+from pathlib import Path
 
 import pytest
 
@@ -134,3 +138,66 @@ def test_eval_reports_the_backend_mix_and_warns_about_fallbacks(seed_corpus, llm
     p = subprocess.run([sys.executable, "-m", "rag.cli", "eval", "compare", str(run_file), str(run_file)], capture_output=True,
                        text=True, timeout=120, env={**os.environ, "RAG_DATA_DIR": str(tmp_path / "d")})
     assert "fallbacks: http_500 1, unsupported 1" in p.stdout and "has LLM fallbacks" in p.stderr
+
+
+def test_rag_llm_check_reports_habits_and_advice(tmp_path, llm):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from .conftest import SEED
+
+    env = {**os.environ, "RAG_DATA_DIR": str(tmp_path / "d")}
+    rag = [sys.executable, "-m", "rag.cli"]
+    subprocess.run(rag + ["ingest", str(SEED)], env=env, check=True, capture_output=True, timeout=300)
+    p = subprocess.run(rag + ["llm", "check"], env=env, capture_output=True, text=True, timeout=120)
+    assert p.returncode == 1 and "RAG_LLM_BASE_URL" in p.stderr
+    llm.script({"content": "The fifth and eighth divisions of the Iraqi Army are named [1]."},
+               {"content": "The fifth and eighth divisions of the Iraqi Army are named."},
+               {"content": "The article doesn't say."})
+    env |= {"RAG_LLM_BASE_URL": llm.url, "RAG_LLM_MODEL": "tiny", "RAG_LLM_TIMEOUT": "10"}
+    p = subprocess.run(rag + ["llm", "check", "--json"], env=env, capture_output=True, text=True, timeout=300)
+    report = json.loads(p.stdout)
+    assert report["reachable"] and [x["outcome"] for x in report["probes"]] == ["cited", "repaired", "refused"]
+    assert report["followed_format"] == 2 and any("rarely cite reliably" in a for a in report["advice"])
+    assert all(x["first_token_s"] is not None and x["first_token_s"] <= x["total_s"] for x in report["probes"])
+    env["RAG_LLM_BASE_URL"] = "http://127.0.0.1:9/v1"
+    p = subprocess.run(rag + ["llm", "check"], env=env, capture_output=True, text=True, timeout=300)
+    assert "not reachable" in p.stdout and "is the server running" in p.stdout
+
+
+RECORDED = Path(__file__).parent / "data" / "llm_replies_qwen2.5-coder-0.5b.json"
+
+
+def _recorded() -> list[dict]:
+    return [r for r in json.loads(RECORDED.read_text())["replies"] if r["reply"]]
+
+
+def test_recorded_transcript_is_committed():
+    data = json.loads(RECORDED.read_text())
+    assert data["model"].endswith(".gguf") and len(data["replies"]) == 19
+
+
+@pytest.mark.parametrize("row", _recorded(), ids=lambda r: r["id"])
+def test_recorded_small_model_replies_replay(answerer, llm, row):
+    """Each reply Qwen2.5-Coder-0.5B gave on llama.cpp, replayed: refusals read as refusals, uncited
+    sentences get the source that supports them, unsupported ones never reach the user."""
+    llm.script({"content": row["reply"]})
+    a = answerer.ask(row["question"])
+    if is_refusal(row["reply"]):
+        assert a.refused or a.fallback == "llm_refused"
+        return
+    assert a.backend in ("llm:small", "offline-extractive")
+    if a.backend == "llm:small":
+        assert all(s["verdict"] in ("supported", "weak") or s["citations"] for s in a.sentences)
+        assert all(s["citations"] for s in a.sentences if s["verdict"] == "supported")
+    else:
+        assert a.fallback in ("no_citations", "unsupported") and a.llm_raw == row["reply"]
+
+
+def test_a_wrong_llm_refusal_yields_the_confident_offline_answer(answerer, llm):
+    llm.script({"content": "The article doesn't say."})
+    a = answerer.ask(CANONICAL)
+    assert not a.refused and a.backend == "offline-extractive" and a.fallback == "llm_refused"
+    assert "fifth" in a.answer and "the LLM said the articles don't say" in a.notice

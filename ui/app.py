@@ -110,7 +110,8 @@ def render_answer(a: Answer) -> str:
     for s in a.sentences:
         marks = "".join(f"[[{int(n)}]](#cite-{int(n)})" for n in s["citations"])
         verdict = s["verdict"] if s["verdict"] in VERDICTS else "unsupported"
-        parts.append(f"{md_text(s['text'])} {marks} <span class=\"badge {verdict}\">{verdict}</span>")
+        label = f"{verdict} · citation repaired" if s.get("repaired") else verdict
+        parts.append(f"{md_text(s['text'])} {marks} <span class=\"badge {verdict}\">{label}</span>")
     return " ".join(parts)
 
 
