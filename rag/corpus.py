@@ -10,7 +10,7 @@ import threading
 from pathlib import Path
 
 from .bm25 import Bm25Index, load_or_build, tokenize
-from .embeddings import ONNX_SUFFIX, Embedder, embedding_model_id, make_embedder
+from .embeddings import ONNX_SUFFIX, Embedder, OnnxEmbedder, embedding_model_id, make_embedder
 from .errors import ConfigError
 from .settings import Settings
 from .store import Catalog, VectorStore
@@ -27,6 +27,7 @@ class Corpus:
         self._embedder = embedder
         self._bm25: Bm25Index | None = None
         self._vectors: VectorStore | None = None
+        self._ingest_embedder: Embedder | None = None
         # Writers (ingest, delete) take `write_lock` one at a time; searches never wait on it.
         self.write_lock = threading.RLock()
         self._load_lock = threading.Lock()  # lazy loads happen once, even when two requests come first
@@ -52,6 +53,18 @@ class Corpus:
                 if self._embedder is None:
                     self._embedder = make_embedder(self.settings)
         return self._embedder
+
+    @property
+    def ingest_embedder(self) -> Embedder:
+        """The embedder ingest uses: the same model, limited to `ingest_threads` when that is set
+        (a second onnxruntime session, so questions answered meanwhile keep the other cores)."""
+        if not self.settings.ingest_threads or not isinstance(self.embedder, OnnxEmbedder) or type(self.embedder) is not OnnxEmbedder:
+            return self.embedder
+        if self._ingest_embedder is None:
+            with self._load_lock:
+                if self._ingest_embedder is None:
+                    self._ingest_embedder = OnnxEmbedder(self.embedder.cache_dir, self.embedder.batch_size, self.settings.ingest_threads)
+        return self._ingest_embedder
 
     @property
     def vectors(self) -> VectorStore:

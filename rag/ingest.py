@@ -186,7 +186,7 @@ def _embedded(corpus: Corpus, groups: Iterator[list], workers: int) -> Iterator[
     (one model and one thread each) while the caller stores the previous ones."""
     if workers <= 1 or corpus.settings.embedding_backend != "local":
         for group in groups:
-            yield group, corpus.embedder.embed_documents(_texts(group))
+            yield group, corpus.ingest_embedder.embed_documents(_texts(group))
         return
     import multiprocessing
     from collections import deque

@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     embedding_base_url: str | None = None
     embedding_api_key: SecretStr | None = None
     embedding_batch_size: int = 64
+    ingest_threads: int = Field(0, description="Threads the local model may use to embed an ingest (0 = every core); "
+                                                "the UI uses 1 so that questions keep a core while an upload is embedded.")
 
     chunk_tokens: int = Field(200, description="Target chunk size in embedding-model tokens.")
     chunk_overlap_tokens: int = Field(40, description="Overlap between consecutive chunks, in tokens.")
@@ -73,7 +75,7 @@ class Settings(BaseSettings):
     llm_temperature: float = 0.0
     llm_max_tokens: int = 512
 
-    refusal_threshold: float = Field(0.36, description="Offline answerer: minimum support score to answer.")
+    refusal_threshold: float = Field(0.34, description="Offline answerer: minimum support score to answer (bench/refusal_sweep.py).")
 
     ui_host: str = "127.0.0.1"
     ui_port: int = 7860

@@ -557,6 +557,9 @@ def launch(settings: Settings | None = None, host: str | None = None, port: int 
     settings = settings or Settings()
     if read_only is not None:
         settings = settings.model_copy(update={"ui_read_only": read_only})
+    if not settings.ingest_threads:
+        # Uploads are embedded on one core, so the questions asked meanwhile keep the others.
+        settings = settings.model_copy(update={"ingest_threads": 1})
     host = host or settings.ui_host
     login = resolve_auth(settings, auth, auth_file)
     if not is_loopback(host) and login is None and not settings.ui_read_only:
