@@ -21,10 +21,10 @@ venv/bin/python -m pip install -q --upgrade pip 2>&1 | grep -v "^WARNING: Locati
 
 venv/bin/python -m pip install -q "$WHEEL" 2>&1 | grep -v "^WARNING: Location" || true
 mkdir elsewhere && cd elsewhere
-cp "$REPO/corpus/irgc-militias-iraqi-security-forces.txt" article.txt
+cp "$REPO/corpus/irgc-militias-iraqi-security-forces.txt" .
 export RAG_DATA_DIR="$WORK/data"
 RAG="$WORK/venv/bin/rag"
-"$RAG" ingest article.txt
+"$RAG" ingest irgc-militias-iraqi-security-forces.txt
 "$RAG" ask "Which Iraqi army divisions are named?" --json > offline.json
 venv_py="$WORK/venv/bin/python"
 "$venv_py" - <<'PY'

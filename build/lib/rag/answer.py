@@ -1,0 +1,421 @@
+"""Cited answers: the offline extractive answerer and the OpenAI-compatible LangChain chain.
+
+`answer()` is the one entry point. It resolves follow-ups, retrieves passages, answers with the
+LLM when one is configured (falling back to the offline answerer with a visible notice when the
+LLM fails) and always returns the same contract (see README "Answer JSON").
+
+Offline answerer: scores every sentence of the retrieved passages against the question
+
+    score = 0.5 * cosine(question, sentence)              (same MiniLM embedder)
+          + 0.4 * idf-weighted share of the question's content words in the sentence
+          + 0.1 * question-type cue (when -> a date, how many -> a number, who -> a name,
+                  where -> a place, which/what X -> the word X)
+
+and answers with the best 1-3 sentences, quoted verbatim with their citation. Only the
+EMBED_CANDIDATES sentences with the best lexical + cue score are embedded (latency). Below
+`refusal_threshold` (calibrated in bench/answers.py on unanswerable questions) it refuses.
+Text in articles is only ever quoted, never executed as instructions.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field, replace
+from typing import Callable, Iterator
+
+import numpy as np
+
+from .bm25 import tokenize
+from .citations import SUPPORTED, Sentence, Source, Validated, assemble, is_refusal, normalise_markers, validate
+from .corpus import Corpus
+from .errors import RagError
+from .llm import ChatLLM, Generator, LLMError, Outcome
+from .prompts import load_prompt
+from .retrieve import Hit, Retriever
+from .settings import Settings
+from .dates import mentions_time
+from .text import normalise, sentence_spans
+
+REFUSAL = "The articles don't say."
+EMBED_CANDIDATES = 12
+_PRONOUN = re.compile(r"\b(they|them|their|it|its|this|that|these|those|he|she|his|her|him|there)\b", re.I)
+_GENERIC = set(tokenize("name named names mention mentioned mentions article articles say says tell report reported "
+                        "according give list describe explain happen happened"))
+_NUMBER = re.compile(r"\b(\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|dozen|hundred|thousand|million|billion)\b", re.I)
+_NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+")
+_PLACE = re.compile(r"\b(in|at|from|near|across|on)\s+(the\s+)?[A-Z][\w-]+")
+
+
+@dataclass
+class Answer:
+    """The answer contract shared by CLI JSON, library and UI."""
+
+    question: str
+    answer: str
+    refused: bool
+    backend: str
+    citations: list[dict] = field(default_factory=list)
+    sentences: list[dict] = field(default_factory=list)
+    notice: str = ""
+    removed_citations: list[int] = field(default_factory=list)
+    standalone_question: str = ""
+    prompt_sha256: str = ""
+    latency_ms: float = 0.0
+    llm_raw: str = ""  # the LLM's reply as received, when it was changed or discarded
+    fallback: str = ""  # why the LLM did not answer (LLMError reason, no_citations, unsupported), "" when it did or was not asked
+    hits: list[Hit] = field(default_factory=list, repr=False)
+
+    def as_dict(self) -> dict:
+        keys = ("question", "answer", "refused", "backend", "citations", "sentences", "notice", "removed_citations",
+                "standalone_question", "prompt_sha256", "latency_ms")
+        return {k: getattr(self, k) for k in keys} | {k: getattr(self, k) for k in ("llm_raw", "fallback") if getattr(self, k)}
+
+
+def to_sources(hits: list[Hit], corpus: Corpus) -> list[Source]:
+    """Retrieved hits as numbered sources (1-based in order)."""
+    out = []
+    for h in hits:
+        art = corpus.catalog.article(h.article_id)
+        out.append(Source(h.article_id, h.title, h.source, h.published_at, h.url, art.text, h.start, h.end))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Offline extractive answerer
+# ---------------------------------------------------------------------------------------------
+
+def question_cue(question: str) -> Callable[[str], float]:
+    """A 0/1 scorer for whether a sentence has what the question type asks for."""
+    q = question.lower().strip()
+    if re.match(r"(when|what (year|date|day|month|time))\b", q) or " when " in f" {q} ":
+        return lambda s: 1.0 if mentions_time(s) else 0.0
+    if re.search(r"\bhow (many|much)\b", q):
+        return lambda s: 1.0 if _NUMBER.search(s) else 0.0
+    if re.match(r"(who|whom|whose)\b", q):
+        return lambda s: 1.0 if _NAME.search(s) else 0.0
+    if re.match(r"where\b", q):
+        return lambda s: 1.0 if _PLACE.search(s) else 0.0
+    m = re.match(r"(which|what)\s+(?:\w+\s+){0,3}?(\w+)\s+(is|are|was|were|do|does|did|has|have|had|can|will|would)\b", q)
+    if not m:  # "which ministry oversees ...": the word right after which/what is the head
+        m = re.match(r"(which|what)\s+()(\w+)", q)
+    if m:
+        head = set(tokenize(m.group(2) or m.group(3))) - _GENERIC
+        if head:
+            return lambda s: 1.0 if head & set(tokenize(s)) else 0.0
+    return lambda s: 0.0
+
+
+@dataclass
+class Candidate:
+    source: int  # 0-based index into sources
+    start: int
+    end: int
+    text: str
+    score: float = 0.0
+    cos: float = 0.0
+    lex: float = 0.0
+    vec: np.ndarray | None = None
+
+
+class OfflineAnswerer:
+    """Extractive answerer: the best-supported sentences of the retrieved passages, cited."""
+
+    backend = "offline-extractive"
+
+    def __init__(self, corpus: Corpus, threshold: float):
+        self.corpus = corpus
+        self.threshold = threshold
+
+    def score(self, question: str, sources: list[Source], context: str | None = None) -> list[Candidate]:
+        """Every sentence of the sources, scored against the question, best first.
+
+        `context` (a follow-up's question plus the previous one) replaces the question for the
+        embedding part only, so a pronoun's referent counts while the words asked still lead.
+        """
+        cands: list[Candidate] = []
+        seen: set[tuple[str, int]] = set()
+        for i, src in enumerate(sources):
+            for sp in sentence_spans(src.article_text, src.start, src.end):
+                key = (src.article_id, sp.start)
+                text = src.article_text[sp.start:sp.end]
+                if key in seen or len(text) < 20:
+                    continue
+                seen.add(key)
+                cands.append(Candidate(i, sp.start, sp.end, text))
+        if not cands:
+            return []
+        bm25 = self.corpus.bm25
+        qwords = [w for w in dict.fromkeys(tokenize(question)) if w not in _GENERIC] or list(dict.fromkeys(tokenize(question)))
+        weights = {w: bm25.idf(w) for w in qwords}
+        total = sum(weights.values()) or 1.0
+        cue = question_cue(question)
+        for c in cands:
+            words = set(tokenize(c.text))
+            c.lex = sum(wt for w, wt in weights.items() if w in words) / total
+            c.score = 0.4 * c.lex + 0.1 * cue(c.text)
+        # Embedding every sentence of every passage dominates latency on CPU; the lexical part is
+        # cheap, so only the best EMBED_CANDIDATES by it (retrieval order breaking ties) are embedded.
+        cands.sort(key=lambda c: (-c.score, c.source))
+        cands = cands[:EMBED_CANDIDATES]
+        embedder = self.corpus.embedder
+        qv = np.asarray(embedder.embed_query(context or question), dtype=np.float32)  # cached from retrieval
+        sv = embedder.embed_documents([normalise(c.text) for c in cands])
+        for c, v in zip(cands, sv):
+            c.vec = v
+            c.cos = float(v @ qv)
+            c.score += 0.5 * c.cos
+        cands.sort(key=lambda c: -c.score)
+        return cands
+
+    def answer(self, question: str, sources: list[Source], context: str | None = None,
+               on_token: Callable[[str], None] | None = None) -> Outcome:
+        """The extractive answer, or a refusal when no sentence scores above the threshold."""
+        validated, best = self.extract(question, sources, context)
+        if validated is None:
+            return Outcome(Answer(question, REFUSAL, True, self.backend,
+                                  notice=f"no passage supports an answer (best support {best:.2f} < {self.threshold:.2f})"))
+        return Outcome(Answer(question, validated.answer, False, self.backend, validated.citations, validated.sentence_dicts()))
+
+    def extract(self, question: str, sources: list[Source], context: str | None = None) -> tuple[Validated | None, float]:
+        """(validated answer or None when refusing, best score)."""
+        cands = self.score(question, sources, context)
+        if not cands or cands[0].score < self.threshold:
+            return None, (cands[0].score if cands else 0.0)
+        best = cands[0]
+        chosen = [best]
+        for c in cands[1:8]:
+            if len(chosen) == 3:
+                break
+            if c.score < max(self.threshold, 0.85 * best.score):
+                break
+            if any(float(c.vec @ x.vec) > 0.8 for x in chosen):
+                continue  # says the same as a chosen sentence (e.g. a syndicated copy)
+            chosen.append(c)
+        sentences = []
+        for c in chosen:
+            s = Sentence(text=normalise(c.text), cites=[c.source + 1], verdict=SUPPORTED, score=round(c.score, 3))
+            s.spans = {c.source + 1: (c.start, c.end)}
+            sentences.append(s)
+        return assemble(sentences, sources, mark_unsupported=False), best.score
+
+
+# ---------------------------------------------------------------------------------------------
+# LLM path (LangChain LCEL over an OpenAI-compatible endpoint)
+# ---------------------------------------------------------------------------------------------
+
+def format_sources(sources: list[Source]) -> str:
+    """Sources numbered [1]..[k] with title, outlet and date, as the prompt shows them."""
+    lines = []
+    for i, s in enumerate(sources, 1):
+        meta = ", ".join(x for x in (s.source, s.published_at) if x)
+        text = " ".join(s.text.split())
+        lines.append(f'[{i}] "{s.title}"' + (f" ({meta})" if meta else "") + f": {text}")
+    return "\n".join(lines)
+
+
+class ChatGenerator:
+    """Answers with an OpenAI-compatible chat model (LCEL: prompt | ChatOpenAI | text), then checks its citations."""
+
+    def __init__(self, corpus: Corpus, settings: Settings):
+        self.corpus = corpus
+        self.llm = ChatLLM(settings)
+        self.backend = f"llm:{settings.llm_model}"
+
+    def chain(self, prompt):
+        """The LCEL chain: {sources, question} -> filled prompt -> chat model (message chunks)."""
+        from langchain_core.runnables import RunnableLambda
+
+        def fill(inputs: dict) -> dict:
+            values = {"sources": format_sources(inputs["sources"]), "question": inputs["question"]}
+            prompt.check(values)
+            return values
+
+        return RunnableLambda(fill) | prompt.chat_template() | self.llm.model()
+
+    def answer(self, question: str, sources: list[Source], context: str | None = None,
+               on_token: Callable[[str], None] | None = None) -> Outcome:
+        """The validated LLM answer, a refusal, or no answer (with the reason) when the LLM failed."""
+        prompt = load_prompt("answer")
+        if not sources:
+            return Outcome(Answer(question, REFUSAL, True, self.backend, prompt_sha256=prompt.sha256,
+                                  notice="no passages matched the question"))
+        try:
+            raw = self.llm.stream(self.chain(prompt), {"sources": sources, "question": context or question}, on_token)
+        except LLMError as exc:
+            return Outcome(None, f"{exc.notice}; answered offline instead. ", fallback=exc.reason)
+        text = (raw or "").strip()
+        if is_refusal(text):
+            kept = "" if text.rstrip(".").lower() == REFUSAL.rstrip(".").lower() else raw
+            return Outcome(Answer(question, REFUSAL, True, self.backend, prompt_sha256=prompt.sha256, llm_raw=kept))
+        if not text:
+            return Outcome(None, "LLM reply was empty; answered offline instead. ", fallback="empty")
+        v = validate(text, sources, self.corpus.embedder, repair=True)
+        notes = []
+        if v.removed:
+            notes.append(f"removed citation(s) to nonexistent source(s) {', '.join(f'[{n}]' for n in v.removed)}")
+        if v.repaired:
+            notes.append(f"citation repaired for {v.repaired} sentence(s)")
+        flagged = [s for s in v.sentences if s.verdict != SUPPORTED]
+        if flagged:
+            notes.append(f"{len(flagged)} sentence(s) not fully supported by their sources")
+        if not v.supported_any:
+            # Nothing the model wrote is backed by a source: the extractive answer is shown instead.
+            why = "no_citations" if not any(s.cites for s in v.sentences) else "unsupported"
+            note = "LLM reply had no citations" if why == "no_citations" else "no sentence of the LLM reply was supported by the sources"
+            return Outcome(None, f"{note}; answered offline instead. ", raw=raw, fallback=why)
+        # Kept for the record when we changed what the model said (beyond renumbering and layout).
+        changed = bool(v.removed or v.repaired or normalise_markers(text, len(sources)) != text)
+        return Outcome(Answer(question, v.answer, False, self.backend, v.citations, v.sentence_dicts(), "; ".join(notes),
+                              v.removed, prompt_sha256=prompt.sha256, llm_raw=raw if changed else ""))
+
+    def condense(self, question: str, history: list[dict]) -> str:
+        """A follow-up rewritten as a standalone question (raises LLMError when the LLM fails)."""
+        prompt = load_prompt("condense")
+        text = " ".join(self.llm.complete(prompt.messages(history=_history_text(history), question=question)).split())
+        return text if 3 <= len(text) <= 500 else question
+
+
+# ---------------------------------------------------------------------------------------------
+# Entry point
+# ---------------------------------------------------------------------------------------------
+
+def _last_user_question(history: list[dict] | None) -> str | None:
+    for msg in reversed(history or []):
+        if msg.get("role") == "user":
+            content = msg.get("content")
+            if isinstance(content, list):  # Gradio 6 content parts
+                content = " ".join(p.get("text", "") for p in content if isinstance(p, dict))
+            return str(content or "").strip() or None
+    return None
+
+
+def _history_text(history: list[dict]) -> str:
+    lines = []
+    for msg in history[-6:]:
+        content = msg.get("content")
+        if isinstance(content, list):
+            content = " ".join(p.get("text", "") for p in content if isinstance(p, dict))
+        lines.append(f"{msg.get('role', 'user')}: {' '.join(str(content or '').split())[:600]}")
+    return "\n".join(lines)
+
+
+def is_follow_up(question: str) -> bool:
+    """A question that leans on the conversation: pronouns or a very short question."""
+    return bool(_PRONOUN.search(question)) or len(question.split()) <= 3
+
+
+class Answerer:
+    """Answers questions over a corpus: retrieval once, then the first generator that answers."""
+
+    def __init__(self, corpus: Corpus, settings: Settings | None = None):
+        self.corpus = corpus
+        self.settings = settings or corpus.settings
+        self.retriever = Retriever(corpus)
+        self.offline = OfflineAnswerer(corpus, self.settings.refusal_threshold)
+        self.chat = ChatGenerator(corpus, self.settings) if self.settings.llm_enabled else None
+
+    def generators(self, use_llm: bool) -> list[Generator]:
+        """Who answers, in order: the LLM (when configured and wanted), then the offline answerer."""
+        return ([self.chat] if use_llm and self.chat else []) + [self.offline]
+
+    def ask(self, question: str, history: list[dict] | None = None, k: int | None = None, sources: list[str] | None = None,
+            since: str | None = None, until: str | None = None, on_token: Callable[[str], None] | None = None,
+            use_llm: bool | None = None) -> Answer:
+        """Answer `question` (with optional chat history) under the filters."""
+        t0 = time.perf_counter()
+        question = (question or "").strip()
+        if not question:
+            raise RagError("empty question; type a question")
+        k = k or self.settings.top_k
+        use_llm = self.settings.llm_enabled if use_llm is None else use_llm
+        filters = self.retriever.filters(sources, since, until)
+        if filters.active and not self.corpus.catalog.count_articles(filters):
+            # Not a refusal on the evidence: the filter left nothing to read.
+            return Answer(question, f"No articles {filters.describe()}.", refused=True,
+                          backend=OfflineAnswerer.backend, notice="no stored article matches the filters; widen or clear them",
+                          latency_ms=round((time.perf_counter() - t0) * 1000, 1))
+        notice = ""
+        standalone, search_filters = question, filters
+        previous = _last_user_question(history)
+        if previous and is_follow_up(question):
+            standalone, search_filters, notice = self._resolve_follow_up(question, previous, history, filters, k, use_llm)
+        hits = self.retriever.search(standalone, k, filters=search_filters)  # once: our errors are never LLM failures
+        sources_ = to_sources(hits, self.corpus)
+        context = standalone if standalone != question else None
+        result: Answer | None = None
+        raw, fallbacks = "", []
+        for generator in self.generators(use_llm):
+            outcome = generator.answer(question, sources_, context, on_token)
+            notice += outcome.notice
+            raw = raw or outcome.raw
+            if outcome.fallback:
+                fallbacks.append(outcome.fallback)
+            if outcome.answer is not None:
+                result = outcome.answer
+                break
+        if result.refused and result.backend != OfflineAnswerer.backend and use_llm:
+            # Small models often say "the article doesn't say" when it does: a confident extractive
+            # answer (above the calibrated refusal threshold) is shown instead, marked as such.
+            second = self.offline.answer(question, sources_, context).answer
+            if not second.refused:
+                second.llm_raw = result.llm_raw or "The articles don't say."
+                fallbacks.append("llm_refused")
+                notice += "the LLM said the articles don't say, but this passage answers it (offline answerer). "
+                result = second
+        result.llm_raw = result.llm_raw or raw
+        result.fallback = fallbacks[0] if fallbacks else ""
+        result.hits = hits
+        result.notice = (notice + result.notice).strip()
+        result.standalone_question = standalone if standalone != question else ""
+        result.latency_ms = round((time.perf_counter() - t0) * 1000, 1)
+        return result
+
+    def _resolve_follow_up(self, question, previous, history, filters, k, use_llm):
+        """(standalone question, filters to search with, notice) for a follow-up question.
+
+        With an LLM the question is condensed; offline, or when condensing fails or returns the
+        question unchanged, it is searched within the previous question's articles with the
+        previous question's words added.
+        """
+        notice = ""
+        if use_llm and self.chat:
+            try:
+                condensed = self.chat.condense(question, history)
+                if condensed.strip().lower() != question.strip().lower():
+                    return condensed, filters, ""
+                notice = "the LLM returned the follow-up unchanged; used the previous question's articles instead. "
+            except LLMError as exc:
+                notice = f"{exc.notice} while condensing the follow-up; used the previous question's articles instead. "
+        prev_hits = self.retriever.search(previous, k, filters=filters)
+        if prev_hits:
+            filters = replace(filters, article_ids=tuple(sorted({h.article_id for h in prev_hits})))
+        return f"{question} {previous}", filters, notice
+
+
+def answer(corpus: Corpus, question: str, history: list[dict] | None = None, **kwargs) -> Answer:
+    """Answer a question over `corpus` (see `Answerer.ask` for the options)."""
+    return Answerer(corpus).ask(question, history, **kwargs)
+
+
+def stream_answer(corpus: Corpus, question: str, history: list[dict] | None = None, **kwargs) -> Iterator[str | Answer]:
+    """Yield LLM text pieces as they arrive, then the final validated `Answer`."""
+    import queue
+    import threading
+
+    q: queue.Queue = queue.Queue()
+
+    def work():
+        try:
+            q.put(Answerer(corpus).ask(question, history, on_token=q.put, **kwargs))
+        except Exception as exc:  # surfaced to the caller below
+            q.put(exc)
+
+    threading.Thread(target=work, daemon=True).start()
+    while True:
+        item = q.get()
+        if isinstance(item, Exception):
+            raise item
+        yield item
+        if isinstance(item, Answer):
+            return

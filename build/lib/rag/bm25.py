@@ -1,0 +1,163 @@
+"""BM25 keyword index (bm25s), derived from the catalogue and persisted beside Chroma.
+
+The index is rebuilt from the catalogue whenever the catalogue's generation differs from the
+one it was built at, so it can never drift from the vector store for long: after any ingest or
+delete, and after a crash, the next use rebuilds it (about a second for 10k chunks).
+Indexed text is "title + chunk", lower-cased, stop words removed, Snowball-stemmed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from .dates import date_key
+from .filters import Filters
+from .store import Catalog
+from .text import normalise
+
+_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+@lru_cache(maxsize=1)
+def _stopwords() -> frozenset[str]:
+    from bm25s.stopwords import STOPWORDS_EN
+
+    return frozenset(STOPWORDS_EN) | {"s", "t", "said", "says", "also", "would", "could", "did", "does", "do", "what",
+                                       "which", "who", "whom", "how", "when", "where", "why", "has", "have", "had",
+                                       "been", "from", "according", "article", "report", "reported"}
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-case word tokens, stop words dropped, stemmed."""
+    words = [w.replace("'s", "") for w in _WORD.findall(normalise(text).lower())]
+    stop = _stopwords()
+    return _stemmer().stemWords([w for w in words if w and w not in stop])
+
+
+class Bm25Index:
+    """BM25 over all chunks, with per-chunk source and date arrays for filtering."""
+
+    def __init__(self, retriever, ids: list[str], article_ids: list[str], sources: list[str], dates: np.ndarray, generation: int,
+                 df: dict[str, int] | None = None):
+        self.retriever = retriever
+        self.df = df or {}
+        self.ids = ids
+        self.article_ids = article_ids
+        self.sources = np.asarray(sources, dtype=object)
+        self.dates = dates
+        self._arrays = None
+        self.generation = generation
+
+    @classmethod
+    def build(cls, catalog: Catalog) -> "Bm25Index":
+        import bm25s
+
+        generation = catalog.generation
+        ids, aids, sources, dates, corpus = [], [], [], [], []
+        for cid, aid, start, end in catalog.chunk_rows():
+            art = catalog.article(aid)
+            ids.append(cid)
+            aids.append(aid)
+            sources.append(art.source)
+            dates.append(date_key(art.published_at))
+            corpus.append(tokenize(art.title + "\n" + art.text[start:end]) or ["_empty_"])
+        retriever = bm25s.BM25()
+        if corpus:
+            retriever.index(corpus, show_progress=False)
+        df: dict[str, int] = {}
+        for toks in corpus:
+            for t in set(toks):
+                df[t] = df.get(t, 0) + 1
+        return cls(retriever, ids, aids, sources, np.asarray(dates, dtype=np.int64), generation, df)
+
+    def save(self, folder: Path) -> None:
+        """Write atomically: build in a temp folder, then swap it in."""
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".bm25-", dir=folder.parent))
+        if self.ids:
+            self.retriever.save(str(tmp / "bm25"))
+        (tmp / "chunks.json").write_text(json.dumps({"generation": self.generation, "ids": self.ids,
+                                                     "article_ids": self.article_ids, "sources": list(self.sources),
+                                                     "dates": self.dates.tolist(), "df": self.df}))
+        old = folder.with_name(folder.name + ".old")
+        if folder.exists():
+            shutil.rmtree(old, ignore_errors=True)
+            os.replace(folder, old)
+        os.replace(tmp, folder)
+        shutil.rmtree(old, ignore_errors=True)
+
+    @classmethod
+    def load(cls, folder: Path) -> "Bm25Index | None":
+        import bm25s
+
+        try:
+            meta = json.loads((folder / "chunks.json").read_text())
+            retriever = bm25s.BM25.load(str(folder / "bm25")) if meta["ids"] else bm25s.BM25()
+        except (OSError, ValueError, KeyError):
+            return None
+        return cls(retriever, meta["ids"], meta["article_ids"], meta["sources"], np.asarray(meta["dates"], dtype=np.int64), meta["generation"],
+                   meta.get("df"))
+
+    def idf(self, token: str) -> float:
+        """Smoothed inverse document frequency of a stemmed token over chunks."""
+        import math
+
+        n = len(self.ids) or 1
+        return math.log(1 + (n - self.df.get(token, 0) + 0.5) / (self.df.get(token, 0) + 0.5))
+
+    def scores(self, query: str, mask: np.ndarray | None = None) -> np.ndarray:
+        """BM25 score of every chunk for `query` (0 where masked out)."""
+        if not self.ids:
+            return np.zeros(0)
+        toks = [t for t in tokenize(query) if t in self.retriever.vocab_dict]
+        if not toks:
+            return np.zeros(len(self.ids))
+        s = self.retriever.get_scores(toks)
+        if mask is not None:
+            s = np.where(mask, s, 0.0)
+        return s
+
+    def top(self, query: str, k: int, mask: np.ndarray | None = None, scores: np.ndarray | None = None) -> list[tuple[str, float]]:
+        """The k best (chunk id, score) with a positive score (`scores` reuses a computed query)."""
+        s = self.scores(query) if scores is None else scores
+        if s.size == 0:
+            return []
+        if mask is not None:
+            s = np.where(mask, s, 0.0)
+        k = min(k, s.size)
+        idx = np.argpartition(-s, k - 1)[:k]
+        idx = idx[np.argsort(-s[idx], kind="stable")]
+        return [(self.ids[i], float(s[i])) for i in idx if s[i] > 0]
+
+    def mask(self, filters: Filters) -> np.ndarray | None:
+        """Boolean mask of the chunks `filters` admits (None when nothing is filtered)."""
+        if not filters.active:
+            return None
+        if self._arrays is None:
+            self._arrays = np.asarray(self.article_ids, dtype=object)
+        return filters.mask(self.sources, self.dates, self._arrays)
+
+
+def load_or_build(catalog: Catalog, folder: Path) -> Bm25Index:
+    """The persisted index if it matches the catalogue's generation, else a fresh build."""
+    idx = Bm25Index.load(folder)
+    if idx is not None and idx.generation == catalog.generation:
+        return idx
+    idx = Bm25Index.build(catalog)
+    idx.save(folder)
+    return idx

@@ -1,0 +1,539 @@
+"""Briefings: a cited one-page summary of many articles on a topic.
+
+Sections: Key points (3-8 bullets grouped by theme), Timeline, Who's who, Where sources differ,
+Sources. Every line cites exact spans of stored articles, numbered [1]..[n] in the Sources list.
+
+Offline (default), extractive:
+* selection: hybrid retrieval for the topic, grouped by article, capped at max_articles (or the
+  explicit articles / filters given);
+* salience: LexRank-style centrality (PageRank over TF-IDF cosine similarities between the
+  candidate sentences) times relevance to the topic, then MMR (lambda 0.7) for non-redundancy;
+* syndicated copies: sentences with TF-IDF cosine >= 0.8 across articles become one bullet
+  citing every copy;
+* themes: the chosen bullets are clustered (agglomerative, cosine) and each group is named by
+  its top TF-IDF terms;
+* entities (Who's who): a documented heuristic, since no English NER model installs offline
+  from a package: capitalised multi-word names, titled people (Rep., President, Gen., ...) and
+  organisation words (Ministry, Council, Corps, Police, ...), ranked by frequency;
+* timeline: sentences stating a date (month + year, full dates, years) plus article dates;
+* differences: sentence pairs from different outlets about the same thing (TF-IDF cosine
+  0.4-0.8) whose figures (years aside) differ.
+
+LLM path: map (prompts/brief_map.md, per article) then reduce (prompts/brief_reduce.md, batched
+so long corpora fit the context), keeping the global citation numbers; every bullet is checked
+by the citation validator and dropped (and counted) if its citations do not resolve or support it.
+"""
+
+from __future__ import annotations
+
+import html as html_lib
+import re
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .llm import ChatLLM, LLMError
+from .citations import SUPPORTED, WEAK, Source, validate
+from .corpus import Corpus
+from .errors import RagError
+from .prompts import load_prompt
+from .safe import CSP_META, md_text, safe_url
+from .dates import find_dates
+from .retrieve import Retriever
+from .text import normalise, sentence_spans
+
+_TITLES = r"(?:Rep\.|Sen\.|Supreme Leader|President|Gen\.|General|Minister|Prime Minister|Secretary|Dr\.|Mr\.|Ms\.|Mrs\.|Gov\.|Judge|Chief|Coach|CEO)"
+_ORG_WORDS = {"Ministry", "Council", "Corps", "Brigade", "Police", "Division", "Committee", "Party", "Army", "Forces", "Department",
+              "Agency", "Court", "Congress", "Senate", "Pentagon", "Company", "Inc", "Corp", "Bank", "University", "League", "Club",
+              "Commission", "Administration", "Organization", "Union", "Group", "Embassy", "Beacon", "Times", "News"}
+_NAME_RE = re.compile(r"\b(?:[A-Z][\w'’-]+|of|the|and|for)(?:\s+(?:[A-Z][\w'’-]+|of|the|for))*")
+_STOP_ENTS = {"The", "A", "An", "In", "On", "At", "But", "And", "He", "She", "It", "They", "We", "This", "That", "During", "According",
+              "Both", "Latest", "Related", "Concerns", "However", "While", "After", "Before", "Iran-backed", "Iranian", "American", "US", "U.S."}
+
+
+@dataclass
+class Point:
+    """One cited line of a briefing."""
+
+    text: str
+    cites: list[int]
+    date: str = ""
+    label: str = ""
+
+
+@dataclass
+class Briefing:
+    """A briefing: sections of cited points and the numbered sources they cite."""
+
+    topic: str
+    scope: str
+    key_points: list[tuple[str, list[Point]]] = field(default_factory=list)
+    timeline: list[Point] = field(default_factory=list)
+    whos_who: list[Point] = field(default_factory=list)
+    differences: list[tuple[Point, Point]] = field(default_factory=list)
+    sources: list[dict] = field(default_factory=list)
+    articles: list[dict] = field(default_factory=list)
+    backend: str = "offline-extractive"
+    notice: str = ""
+    dropped_bullets: int = 0
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict:
+        pt = lambda p: {"text": p.text, "citations": p.cites, **({"date": p.date} if p.date else {}), **({"label": p.label} if p.label else {})}  # noqa: E731
+        return {"topic": self.topic, "scope": self.scope, "backend": self.backend, "notice": self.notice,
+                "key_points": [{"theme": t, "points": [pt(p) for p in ps]} for t, ps in self.key_points],
+                "timeline": [pt(p) for p in self.timeline], "whos_who": [pt(p) for p in self.whos_who],
+                "differences": [[pt(a), pt(b)] for a, b in self.differences], "sources": self.sources,
+                "articles": self.articles, "dropped_bullets": self.dropped_bullets, "seconds": self.seconds}
+
+    def bullets(self) -> list[Point]:
+        """Every cited line in the briefing."""
+        out = [p for _, ps in self.key_points for p in ps] + self.timeline + self.whos_who
+        return out + [p for pair in self.differences for p in pair]
+
+    def markdown(self, link_sources: bool = True) -> str:
+        """The briefing as Markdown; citations link to the Sources entries.
+
+        Every article-derived string (and the topic) goes through `md_text`, so it renders as the
+        characters it holds; only headings, bullets, citation links and anchors are markup.
+        """
+        t = md_text
+
+        def cite(p: Point) -> str:
+            return "".join(f"[[{int(n)}]](#src-{int(n)})" if link_sources else f"[{int(n)}]" for n in p.cites)
+        lines = [f"# Briefing: {t(self.topic)}", "", f"_{t(self.scope)}_", ""]
+        if self.notice:
+            lines += [f"> {t(self.notice)}", ""]
+        lines += ["## Key points", ""]
+        for theme, pts in self.key_points:
+            lines.append(f"**{t(theme)}**")
+            lines += [f"- {t(p.text)} {cite(p)}" for p in pts]
+            lines.append("")
+        lines += ["## Timeline", ""]
+        lines += [f"- **{t(p.date)}** — {t(p.text)} {cite(p)}" for p in self.timeline] or ["- no dated events found"]
+        lines += ["", "## Who's who", ""]
+        lines += [f"- **{t(p.label)}** — {t(p.text)} {cite(p)}" for p in self.whos_who] or ["- none found"]
+        lines += ["", "## Where sources differ", ""]
+        lines += [f"- {t(a.text)} {cite(a)} **vs** {t(b.text)} {cite(b)}" for a, b in self.differences] or ["- none found"]
+        lines += ["", "## Sources", ""]
+        for s in self.sources:
+            meta = t(", ".join(x for x in (s["source"], s["published_at"]) if x))
+            url = safe_url(s["url"])
+            # The URL sits inside <...>, where md_text's entities are decoded back to the plain address.
+            title = f"[{t(s['title'])}](<{t(url)}>)" if url else t(s["title"])
+            anchor = f'<a id="src-{int(s["n"])}"></a>' if link_sources else ""
+            lines.append(f"{int(s['n'])}. {anchor}{title}" + (f" ({meta})" if meta else "") + f": \u201c{t(s['quote'])}\u201d")
+        return "\n".join(lines) + "\n"
+
+    def html(self) -> str:
+        """A standalone, inert HTML page of the briefing (no script, no remote load: see CSP_META)."""
+        from markdown_it import MarkdownIt
+
+        # Raw HTML stays on only for our own anchors: article text reaches Markdown already escaped.
+        body = MarkdownIt("commonmark", {"html": True}).render(self.markdown())
+        return (f"<!doctype html><html><head><meta charset='utf-8'>{CSP_META}<meta name='referrer' content='no-referrer'>"
+                f"<title>Briefing: {html_lib.escape(self.topic)}</title>"
+                f"<style>body{{font-family:sans-serif;max-width:860px;margin:2em auto;line-height:1.45}}</style></head>"
+                f"<body>{body}</body></html>")
+
+
+class _Registry:
+    """Numbers cited spans [1]..[n] in order of first use."""
+
+    def __init__(self, corpus: Corpus):
+        self.corpus = corpus
+        self.entries: list[dict] = []
+        self._index: dict[tuple[str, int, int], int] = {}
+
+    def cite(self, article_id: str, start: int, end: int) -> int:
+        key = (article_id, start, end)
+        if key not in self._index:
+            art = self.corpus.catalog.article(article_id)
+            n = len(self.entries) + 1
+            self.entries.append({"n": n, "article_id": article_id, "title": art.title, "source": art.source,
+                                 "published_at": art.published_at, "url": art.url, "quote": art.text[start:end],
+                                 "start": start, "end": end})
+            self._index[key] = n
+        return self._index[key]
+
+
+@dataclass
+class _Sent:
+    article_id: str
+    start: int
+    end: int
+    text: str
+    rank: int
+
+
+def select_articles(corpus: Corpus, topic: str | None, sources=None, since=None, until=None,
+                    article_ids: list[str] | None = None, max_articles: int = 20) -> tuple[list[str], dict[str, list[tuple[int, int, int]]]]:
+    """Articles for the briefing and, per article, its relevant chunk spans (start, end, rank)."""
+    cat = corpus.catalog
+    if article_ids:
+        resolved = []
+        for ref in article_ids:
+            found = cat.find(ref)
+            if not found:
+                raise RagError(f"no stored article matches {ref!r}; see `rag stats` or `rag search`")
+            resolved.extend(a.id for a in found)
+        article_ids = list(dict.fromkeys(resolved))
+    retriever = Retriever(corpus)
+    filters = retriever.filters(sources, since, until, article_ids)
+    chunks: dict[str, list[tuple[int, int, int]]] = {}
+    if topic:
+        hits = retriever.search(topic, k=max(40, max_articles * 5), filters=filters, query_hints=not sources)
+        for rank, h in enumerate(hits):
+            if h.bm25_rank is None:
+                continue  # dense-only neighbours share no topic word: off-topic in a small corpus
+            if h.article_id not in chunks and len(chunks) >= max_articles:
+                continue
+            chunks.setdefault(h.article_id, []).append((h.start, h.end, rank))
+        return list(chunks), chunks
+    pool = [a for a in cat.articles() if filters.admits(a.source, a.published_at, a.id)]
+    pool.sort(key=lambda a: a.published_at, reverse=True)
+    for a in pool[:max_articles]:
+        chunks[a.id] = [(0, len(a.text), 0)]
+    return list(chunks), chunks
+
+
+def _candidates(corpus: Corpus, chunks: dict[str, list[tuple[int, int, int]]]) -> list[_Sent]:
+    out, seen = [], set()
+    for aid, spans in chunks.items():
+        art = corpus.catalog.article(aid)
+        for start, end, rank in spans:
+            for sp in sentence_spans(art.text, start, end):
+                text = art.text[sp.start:sp.end]
+                if (aid, sp.start) in seen or not _briefable(text):
+                    continue
+                seen.add((aid, sp.start))
+                out.append(_Sent(aid, sp.start, sp.end, text, rank))
+    return out
+
+
+_JUNK = re.compile(r"https?://|pic\.twitter\.com|\bt\.co/|@\w|^\s*\d+[.)]\s|\|")
+
+
+def _briefable(text: str) -> bool:
+    """A full sentence worth a bullet: 8-80 words, ends like a sentence, no links, handles or list/table debris."""
+    words = len(text.split())
+    return 8 <= words <= 80 and text.rstrip()[-1:] in ".!?\"\u201d'\u2019" and not _JUNK.search(text)
+
+
+def _pagerank(sim: np.ndarray, damping: float = 0.85, iters: int = 50) -> np.ndarray:
+    n = sim.shape[0]
+    m = sim.copy()
+    np.fill_diagonal(m, 0)
+    rows = m.sum(axis=1, keepdims=True)
+    m = np.divide(m, rows, out=np.full_like(m, 1.0 / max(n, 1)), where=rows > 0)
+    r = np.full(n, 1.0 / n)
+    for _ in range(iters):
+        r = (1 - damping) / n + damping * (m.T @ r)
+    return r
+
+
+def find_entities(text: str) -> list[str]:
+    """Heuristic named entities: titled people, capitalised multi-word names, organisation names."""
+    ents = []
+    for m in re.finditer(rf"{_TITLES}\s+([A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)+)", text):
+        ents.append(m.group(1))
+    for m in _NAME_RE.finditer(text):
+        words = m.group(0).split()
+        while words and words[0] in ("of", "the", "and", "for"):
+            words.pop(0)
+        while words and words[-1] in ("of", "the", "and", "for"):
+            words.pop()
+        while words and (words[0] in _STOP_ENTS or re.search(r"['’]s$", words[0])):
+            words.pop(0)  # "Iraq's Ministry of Interior" -> "Ministry of Interior"
+        while words and words[-1] in ("of", "the", "and", "for"):
+            words.pop()
+        if not words:
+            continue
+        name = re.sub(r"['’]s$", "", " ".join(words)).strip()
+        caps = [w for w in words if w[:1].isupper()]
+        organisation = caps and caps[-1] in _ORG_WORDS and words[0] not in _ORG_WORDS
+        if (len(caps) >= 2 or organisation or caps and caps[0] in ("Pentagon", "Congress")) and len(name) > 3:
+            ents.append(name)
+    return ents
+
+
+def brief(corpus: Corpus, topic: str | None = None, sources: list[str] | None = None, since: str | None = None,
+          until: str | None = None, article_ids: list[str] | None = None, max_articles: int = 20,
+          use_llm: bool | None = None) -> Briefing:
+    """Build a cited briefing on `topic` (or on the given articles / filters / whole corpus)."""
+    t0 = time.perf_counter()
+    ids, chunks = select_articles(corpus, topic, sources, since, until, article_ids, max_articles)
+    label = topic or ("selected articles" if article_ids else "all articles")
+    if not ids:
+        raise RagError("no articles match this briefing's topic and filters; ingest articles or widen the filters")
+    arts = [corpus.catalog.article(a) for a in ids]
+    b = Briefing(topic=label, scope=_scope(arts), articles=[a.as_dict() for a in arts])
+    reg = _Registry(corpus)
+    cands = _candidates(corpus, chunks)
+    if not cands:
+        raise RagError("the selected articles have no sentences to brief on")
+    S, vec, sim, salience = _salience(cands, topic)
+    if corpus.settings.llm_enabled if use_llm is None else use_llm:
+        try:
+            b.key_points, b.dropped_bullets = _llm_key_points(corpus, label, chunks, reg)
+            b.backend = f"llm:{corpus.settings.llm_model}"
+        except LLMError as exc:  # only the LLM's failures fall back; our own errors propagate
+            b.notice = f"{exc.notice}; key points written offline instead."
+            b.key_points = []
+    if not b.key_points:
+        key_sents = _mmr(salience, sim, k=min(8, max(3, len(cands) // 3)), lam=0.7)
+        b.key_points = _themes(_merge_copies(key_sents, sim, cands), cands, S, vec, reg)
+    b.timeline = _timeline(cands, arts, sim, salience, reg)
+    b.whos_who = _whos_who(cands, salience, reg)
+    b.differences = _differences(cands, sim, reg, salience)
+    b.sources = reg.entries
+    b.seconds = round(time.perf_counter() - t0, 2)
+    return b
+
+
+def _scope(arts) -> str:
+    """"n article(s), first to last date; sources: ..." for the briefing header."""
+    dates = sorted(a.published_at for a in arts if a.published_at)
+    outlets = sorted({a.source for a in arts if a.source})
+    return (f"{len(arts)} article(s)" + (f", {dates[0]} to {dates[-1]}" if dates else "")
+            + (f"; sources: {', '.join(outlets)}" if outlets else ""))
+
+
+def _salience(cands: list[_Sent], topic: str | None):
+    """TF-IDF of the candidate sentences, their similarity matrix and a salience per sentence:
+    0.45 centrality (PageRank) + 0.35 relevance to the topic + 0.2 retrieval rank."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    vec = TfidfVectorizer(stop_words="english", sublinear_tf=True, min_df=1)
+    X = vec.fit_transform([normalise(c.text) for c in cands] + [topic or ""])
+    S, q = X[:-1], X[-1]
+    sim = (S @ S.T).toarray()
+    central = _pagerank(sim)
+    central = central / (central.max() or 1)
+    rel = (S @ q.T).toarray().ravel() if topic else np.zeros(len(cands))
+    rel = rel / (rel.max() or 1)
+    rank_prior = np.array([1.0 / (1 + c.rank / 10) for c in cands])
+    return S, vec, sim, 0.45 * central + 0.35 * rel + 0.2 * rank_prior
+
+
+def _timeline(cands: list[_Sent], arts, sim: np.ndarray, salience: np.ndarray, reg: _Registry) -> list[Point]:
+    """Dated events: sentences stating a date (most salient, not repeating), then each article's date."""
+    events = sorted(((d, salience[i], i) for i, c in enumerate(cands) if (d := find_dates(c.text))), key=lambda e: -e[1])
+    chosen: list[tuple[str, int]] = []
+    for d, _, i in events:
+        if len(chosen) >= 8:
+            break
+        if any(sim[i, j] > 0.6 for _, j in chosen):
+            continue
+        chosen.append((d, i))
+    for a in arts:
+        if a.published_at and len(chosen) < 12:
+            first = next((i for i, c in enumerate(cands) if c.article_id == a.id), None)
+            if first is not None and first not in {i for _, i in chosen}:
+                chosen.append((a.published_at, first))
+    return [Point(normalise(cands[i].text), [reg.cite(cands[i].article_id, cands[i].start, cands[i].end)], date=d)
+            for d, i in sorted(chosen, key=lambda e: e[0])]
+
+
+def _whos_who(cands: list[_Sent], salience: np.ndarray, reg: _Registry) -> list[Point]:
+    """The most mentioned entities, each with its most salient sentence."""
+    counts: dict[str, int] = {}
+    where: dict[str, int] = {}
+    for i, c in enumerate(cands):
+        for e in set(find_entities(c.text)):
+            counts[e] = counts.get(e, 0) + 1
+            if e not in where or salience[i] > salience[where[e]]:
+                where[e] = i
+    kept: list[str] = []
+    for e in sorted(counts, key=lambda e: (-counts[e], -salience[where[e]])):
+        if any(e in k or k in e for k in kept):
+            continue
+        kept.append(e)
+        if len(kept) == 10:
+            break
+    return [Point(normalise(cands[where[e]].text), [reg.cite(cands[where[e]].article_id, cands[where[e]].start, cands[where[e]].end)], label=e)
+            for e in kept]
+
+
+def _mmr(salience: np.ndarray, sim: np.ndarray, k: int, lam: float) -> list[int]:
+    chosen: list[int] = []
+    remaining = list(np.argsort(-salience))
+    while remaining and len(chosen) < k:
+        best, best_score = None, -1e9
+        for i in remaining[:200]:
+            red = max((sim[i, j] for j in chosen), default=0.0)
+            score = lam * salience[i] - (1 - lam) * red
+            if score > best_score:
+                best, best_score = i, score
+        chosen.append(best)
+        remaining.remove(best)
+    return chosen
+
+
+def _merge_copies(chosen: list[int], sim: np.ndarray, cands: list[_Sent]) -> list[list[int]]:
+    """Each chosen sentence with its near-identical copies in other articles (syndication)."""
+    groups, taken = [], set()
+    for i in chosen:
+        if i in taken:
+            continue
+        group = [i] + [j for j in range(len(cands)) if j != i and sim[i, j] >= 0.8 and cands[j].article_id != cands[i].article_id]
+        copies = {}
+        for j in group:
+            copies.setdefault(cands[j].article_id, j)
+        group = list(copies.values())
+        taken.update(group)
+        groups.append(group)
+    return groups
+
+
+def _themes(groups: list[list[int]], cands: list[_Sent], S, vec, reg: _Registry) -> list[tuple[str, list[Point]]]:
+    points = [Point(normalise(cands[g[0]].text), [reg.cite(cands[j].article_id, cands[j].start, cands[j].end) for j in g]) for g in groups]
+    if len(groups) <= 3:
+        return [(_theme_name([g[0] for g in groups], S, vec), points)]
+    from sklearn.cluster import AgglomerativeClustering
+
+    rows = S[[g[0] for g in groups]].toarray()
+    n_clusters = min(3, len(groups) // 2)
+    labels = AgglomerativeClustering(n_clusters=n_clusters, metric="cosine", linkage="average").fit_predict(rows + 1e-9)
+    out = []
+    for lab in dict.fromkeys(labels):
+        idx = [i for i, l in enumerate(labels) if l == lab]
+        out.append((_theme_name([groups[i][0] for i in idx], S, vec), [points[i] for i in idx]))
+    return out
+
+
+def _theme_name(rows: list[int], S, vec) -> str:
+    weights = np.asarray(S[rows].sum(axis=0)).ravel()
+    terms = vec.get_feature_names_out()
+    top = [terms[i] for i in np.argsort(-weights)[:3] if weights[i] > 0]
+    return " · ".join(t.capitalize() for t in top) or "General"
+
+
+_FIG = re.compile(r"\b\d[\d,.]*\b(?:\s*(?:percent|%|million|billion|thousand))?")
+
+
+def _figures(text: str) -> set[str]:
+    """Figures stated in a sentence (amounts, counts, scores), years left out."""
+    return {x.replace(",", "") for x in _FIG.findall(text) if not re.fullmatch(r"(19|20)\d\d", x)}
+
+
+def _differences(cands: list[_Sent], sim: np.ndarray, reg: _Registry, salience: np.ndarray) -> list[tuple[Point, Point]]:
+    out, used = [], set()
+    cat = reg.corpus.catalog
+    order = np.argsort(-salience)
+    for i in order[:150]:
+        fi = _figures(cands[i].text)
+        if not fi or i in used:
+            continue
+        for j in order[:150]:
+            if j == i or j in used or cands[j].article_id == cands[i].article_id:
+                continue
+            if cat.article(cands[j].article_id).source == cat.article(cands[i].article_id).source:
+                continue
+            if not (0.4 <= sim[i, j] < 0.8):
+                continue
+            fj = _figures(cands[j].text)
+            if fj and fi != fj:  # both state figures, and not the same ones
+                a, c = cands[i], cands[j]
+                out.append((Point(normalise(a.text), [reg.cite(a.article_id, a.start, a.end)]),
+                            Point(normalise(c.text), [reg.cite(c.article_id, c.start, c.end)])))
+                used.update((i, j))
+                break
+        if len(out) >= 4:
+            break
+    return out
+
+
+MAP_MAX_TOKENS = 200  # 2-4 one-sentence bullets; a local CPU model writes them in seconds, not minutes
+
+
+def _llm_key_points(corpus: Corpus, topic: str, chunks: dict[str, list[tuple[int, int, int]]], reg: _Registry):
+    """Map per article, reduce in batches; citations are kept by construction.
+
+    Each map call sees only its article's numbered passages, and each note it writes is checked
+    (and its citation repaired) against those passages before it is kept, so every note entering
+    the reduce step cites a known source. No cited note means no reduce call at all. Returns
+    (themes, dropped) where dropped counts every bullet thrown away, in map and in reduce.
+    """
+    llm = ChatLLM(corpus.settings)
+    map_prompt, reduce_prompt = load_prompt("brief_map"), load_prompt("brief_reduce")
+    sources: list[Source] = []
+    notes: list[str] = []
+    dropped = 0
+    for aid, spans in chunks.items():
+        art = corpus.catalog.article(aid)
+        local = [Source(aid, art.title, art.source, art.published_at, art.url, art.text, start, end) for start, end, _ in spans[:4]]
+        numbered = "\n".join(f"[{i}] {' '.join(src.text.split())}" for i, src in enumerate(local, 1))
+        reply = llm.complete(map_prompt.messages(topic=topic, sources=numbered), max_tokens=MAP_MAX_TOKENS)
+        offset = len(sources)
+        sources.extend(local)
+        for line in _bullets(reply):
+            v = validate(line, local, corpus.embedder, mark_unsupported=False, repair=True)
+            if not v.sentences or any(s.verdict not in (SUPPORTED, WEAK) or not s.cites for s in v.sentences):
+                dropped += 1
+                continue
+            notes.append(_globally_numbered(v, local, offset))
+    if not notes:
+        raise LLMError(f"the LLM wrote no note its sources support ({dropped} dropped); no merge step run", "no_citations")
+    outputs = _reduce(llm, reduce_prompt, topic, notes)
+    themes: list[tuple[str, list]] = []
+    theme = "Key points"
+    for line in "\n".join(outputs).splitlines():
+        s = line.strip()
+        if s.startswith("#"):
+            theme = s.lstrip("#").strip() or theme
+            continue
+        if not s.startswith("-"):
+            continue
+        v = validate(s.lstrip("- ").strip(), sources, corpus.embedder, mark_unsupported=False, repair=True)
+        if not v.sentences or any(x.verdict not in (SUPPORTED, WEAK) or not x.cites for x in v.sentences):
+            dropped += 1
+            continue
+        cites = [reg.cite(c["article_id"], c["start"], c["end"]) for c in v.citations]
+        if not themes or themes[-1][0] != theme:
+            themes.append((theme, []))
+        themes[-1][1].append(Point(" ".join(x.text for x in v.sentences), cites))
+    if not themes:
+        raise LLMError(f"the LLM's merged key points had no supported citation ({dropped} dropped)", "unsupported")
+    return themes, dropped
+
+
+def _globally_numbered(v, local: list[Source], offset: int) -> str:
+    """A validated note with its citations renumbered from the map call's [1..4] to the briefing's sources."""
+    index = {(src.start, src.end): i for i, src in enumerate(local)}
+
+    def number(n: int) -> int:
+        c = v.citations[n - 1]
+        return offset + index[(c["passage_start"], c["passage_end"])] + 1
+
+    return " ".join(s.text + "".join(f"[{number(n)}]" for n in s.cites) for s in v.sentences)
+
+
+def _bullets(reply: str) -> list[str]:
+    """The "- " lines of a reply, without the marker; "- none" means no bullet."""
+    out = []
+    for ln in reply.splitlines():
+        s = ln.strip()
+        if s.startswith(("-", "*", "•")):
+            s = s.lstrip("-*• ").strip()
+            if s and s.lower().rstrip(".") != "none":
+                out.append(s)
+    return out
+
+
+def _reduce(llm: ChatLLM, prompt, topic: str, notes: list[str]) -> list[str]:
+    """Merge notes in batches that fit a small context window, then merge the results, until one batch."""
+    while True:
+        batches, cur = [], []
+        for n in notes:
+            if sum(len(x) for x in cur) + len(n) > 6000 and cur:
+                batches.append(cur)
+                cur = []
+            cur.append(n)
+        if cur:
+            batches.append(cur)
+        outputs = [llm.complete(prompt.messages(topic=topic, notes="\n".join(f"- {n}" for n in batch))) for batch in batches]
+        if len(batches) <= 1:
+            return outputs
+        notes = [b for o in outputs for b in _bullets(o)]

@@ -1,0 +1,355 @@
+"""Evaluation harness: run questions with gold citations through retrieval and the answerer.
+
+Gold formats (see README "Gold format"):
+* JSONL, one object per line: {"id", "question", "answerable", "gold_citations": [{"article", "quote"}],
+  "answer"?, "answer_keywords"?: [[alt, alt], ...], "question_type"?}
+* MultiHop-RAG's query JSON (an array with query / answer / question_type / evidence_list[{title, fact}]);
+  null_query means unanswerable.
+
+Each run records its settings, model, prompt hashes and git commit, so two runs can be compared
+(`compare`) and tied to the code and prompts that produced them.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import subprocess
+import time
+from dataclasses import dataclass, field
+from importlib.resources import files
+from pathlib import Path
+from typing import Callable
+
+from . import metrics as M
+from .answer import Answerer
+from .corpus import Corpus
+from .errors import ConfigError
+from .prompts import prompt_hashes
+from .retrieve import Retriever
+from .safe import CSP_META, md_text
+from .text import find_span
+
+METRIC_KEYS = ["hits_at_4", "hits_at_10", "mrr_at_10", "map_at_10", "citation_recall", "citation_precision",
+               "answer_keyword_accuracy", "answer_contains_gold", "answer_upstream_lenient", "refusal_recall",
+               "refusal_precision", "support_rate", "latency_p50_ms", "latency_p95_ms"]
+
+
+@dataclass
+class GoldQuestion:
+    """One evaluation question with its gold citations."""
+
+    id: str
+    question: str
+    answerable: bool
+    gold_citations: list[dict] = field(default_factory=list)
+    answer: str | None = None
+    answer_keywords: list[list[str]] = field(default_factory=list)
+    question_type: str = ""
+
+
+def shipped_gold_dir() -> Path:
+    """Folder of the gold files shipped with the package (the repository's eval/, as `rag.gold`)."""
+    return Path(str(files("rag.gold")))
+
+
+def find_gold(path: str | Path) -> Path:
+    """A gold file by path, or by the name of a shipped one (`seed.jsonl`, `seed`)."""
+    p = Path(path)
+    if p.is_file():
+        return p
+    shipped = {f.name: f for f in shipped_gold_dir().glob("*.jsonl")} | {f.stem: f for f in shipped_gold_dir().glob("*.jsonl")}
+    if str(path) in shipped:
+        return shipped[str(path)]
+    names = ", ".join(sorted(f.name for f in shipped_gold_dir().glob("*.jsonl")))
+    raise ConfigError(f"{p}: gold file not found; give a path or a shipped gold file ({names})")
+
+
+def load_gold(path: str | Path) -> list[GoldQuestion]:
+    """Read a JSONL gold file or a MultiHop-RAG query file (a path or a shipped file's name)."""
+    p = find_gold(path)
+    text = p.read_text(encoding="utf-8")
+    stripped = text.lstrip()
+    out: list[GoldQuestion] = []
+    if stripped.startswith("["):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"{p}: malformed JSON at line {exc.lineno} ({exc.msg})") from None
+        for i, q in enumerate(data):
+            if "query" not in q:
+                raise ConfigError(f"{p}: record {i} has no 'query'; expected MultiHop-RAG format")
+            qt = q.get("question_type", "")
+            out.append(GoldQuestion(id=str(i), question=q["query"], answerable=qt != "null_query",
+                                    gold_citations=[{"article": e["title"], "quote": e["fact"]} for e in q.get("evidence_list", [])],
+                                    answer=q.get("answer") if qt != "null_query" else None, question_type=qt))
+        return out
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            q = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"{p}:{n}: malformed JSON ({exc.msg})") from None
+        if not isinstance(q, dict) or "question" not in q:
+            raise ConfigError(f"{p}:{n}: each line needs an object with 'question'")
+        out.append(GoldQuestion(id=str(q.get("id", n)), question=q["question"], answerable=bool(q.get("answerable", True)),
+                                gold_citations=q.get("gold_citations", []), answer=q.get("answer"),
+                                answer_keywords=q.get("answer_keywords", []), question_type=q.get("question_type", "")))
+    return out
+
+
+def resolve_gold(corpus: Corpus, gq: GoldQuestion, cache: dict) -> list[tuple[str, int, int]]:
+    """Gold citations as (article id, start, end) spans in stored articles."""
+    spans = []
+    for g in gq.gold_citations:
+        ref = g["article"]
+        if ref not in cache:
+            found = corpus.catalog.find(ref)
+            cache[ref] = found[0] if found else None
+        art = cache[ref]
+        if art is None:
+            continue
+        span = find_span(art.text, g["quote"])
+        if span:
+            spans.append((art.id, span[0], span[1]))
+    return spans
+
+
+def git_commit() -> str:
+    """The current git commit (with -dirty), or "unknown"."""
+    try:
+        root = Path(__file__).resolve().parents[1]
+        sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root, capture_output=True, text=True, timeout=5).stdout.strip()
+        return (sha + ("-dirty" if dirty else "")) or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def evaluate(corpus: Corpus, gold_path: str | Path, k: int = 10, limit: int = 0, retrieval_only: bool = False,
+             progress: Callable[[int, int], None] | None = None, use_llm: bool | None = None) -> dict:
+    """Run every gold question; return {"run", "metrics", "by_type", "questions"}."""
+    questions = load_gold(gold_path)
+    if limit < 0:
+        raise ConfigError(f"limit {limit} is negative; give 0 for all questions or the number to run")
+    if limit:
+        questions = questions[:limit]
+    started = time.time()
+    retriever = Retriever(corpus)
+    answerer = Answerer(corpus)
+    cache: dict = {}
+    rows = []
+    for i, gq in enumerate(questions, 1):
+        gold = resolve_gold(corpus, gq, cache)
+        facts = [g["quote"] for g in gq.gold_citations]
+        row: dict = {"id": gq.id, "question": gq.question, "question_type": gq.question_type or ("answerable" if gq.answerable else "unanswerable"),
+                     "answerable": gq.answerable, "gold": gq.gold_citations, "gold_answer": gq.answer}
+        if gq.answerable and facts:
+            hits = retriever.search(gq.question, max(k, 10))
+            texts = [h.text for h in hits]
+            row.update(hits_at_4=M.hits_at(texts, facts, 4), hits_at_10=M.hits_at(texts, facts, 10),
+                       mrr_at_10=M.mrr_at(texts, facts, 10), map_at_10=M.map_at(texts, facts, 10))
+            row["retrieved"] = [{"article_id": h.article_id, "start": h.start, "end": h.end, "relevant": bool(M.relevant(h.text, facts))} for h in hits[:10]]
+        if not retrieval_only:
+            a = answerer.ask(gq.question, use_llm=use_llm)
+            cited = [(c["article_id"], c["start"], c["end"]) for c in a.citations]
+            row.update(answer=a.answer, refused=a.refused, backend=a.backend, fallback=a.fallback, notice=a.notice, latency_ms=a.latency_ms,
+                       **({"llm_raw": a.llm_raw} if a.llm_raw else {}),
+                       citations=[{k2: c[k2] for k2 in ("n", "article_id", "title", "quote", "start", "end", "support")} for c in a.citations],
+                       verdicts=[s["verdict"] for s in a.sentences if not a.refused])
+            if gq.answerable:
+                row.update(citation_recall=M.citation_recall(gold, cited), citation_precision=M.citation_precision(gold, cited) if gold else None,
+                           answer_keyword_accuracy=M.answer_keyword_accuracy(a.answer, gq.answer_keywords),
+                           answer_contains_gold=M.answer_contains_gold(a.answer, gq.answer),
+                           answer_upstream_lenient=M.answer_upstream_lenient(a.answer, gq.answer))
+        rows.append(row)
+        if progress:
+            progress(i, len(questions))
+    run = run_info(corpus, gold_path, k, limit, retrieval_only, started, use_llm) | {"backend_mix": backend_mix(rows)}
+    return {"run": run, "metrics": aggregate(rows), "by_type": {t: aggregate([r for r in rows if r["question_type"] == t])
+                                                              for t in sorted({r["question_type"] for r in rows})},
+            "questions": rows}
+
+
+def backend_mix(rows: list[dict]) -> dict:
+    """Who answered: {"answers": {backend: n}, "fallbacks": {reason: n}}; fallbacks are LLM answers that were not."""
+    answers: dict[str, int] = {}
+    fallbacks: dict[str, int] = {}
+    for r in rows:
+        if "backend" in r:
+            answers[r["backend"]] = answers.get(r["backend"], 0) + 1
+        if r.get("fallback"):
+            fallbacks[r["fallback"]] = fallbacks.get(r["fallback"], 0) + 1
+    return {"answers": answers, "fallbacks": fallbacks}
+
+
+def describe_mix(run: dict) -> str:
+    """One line: "llm:m 15, offline-extractive 4; fallbacks: timeout 3, no_citations 1" ("" without answers)."""
+    mix = run.get("backend_mix") or {}
+    if not mix.get("answers"):
+        return ""
+    line = ", ".join(f"{b} {n}" for b, n in sorted(mix["answers"].items(), key=lambda kv: -kv[1]))
+    if mix.get("fallbacks"):
+        line += "; fallbacks: " + ", ".join(f"{r} {n}" for r, n in sorted(mix["fallbacks"].items(), key=lambda kv: -kv[1]))
+    return line
+
+
+def run_info(corpus: Corpus, gold_path, k, limit, retrieval_only, started, use_llm) -> dict:
+    s = corpus.settings
+    llm = s.llm_enabled if use_llm is None else use_llm
+    settings = {k2: (str(v) if isinstance(v, Path) else v) for k2, v in s.model_dump().items()
+                if "api_key" not in k2}  # secrets never go into a report
+    return {"gold_file": str(gold_path), "k": k, "limit": limit, "retrieval_only": retrieval_only,
+            "embedding_model": corpus.model_name, "answer_backend": f"llm:{s.llm_model}" if llm else "offline-extractive",
+            "prompt_hashes": prompt_hashes(), "git_commit": git_commit(), "settings": settings,
+            "started_at": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(started)), "duration_s": round(time.time() - started, 1),
+            "corpus": corpus.catalog.stats() | {"sources": len(corpus.catalog.stats()["sources"])}}
+
+
+def aggregate(rows: list[dict]) -> dict:
+    """Means of the per-question metrics plus refusal, support and latency figures."""
+    out: dict = {"n": len(rows), "n_answerable": sum(1 for r in rows if r["answerable"])}
+    for key in ("hits_at_4", "hits_at_10", "mrr_at_10", "map_at_10", "citation_recall", "citation_precision",
+                "answer_keyword_accuracy", "answer_contains_gold", "answer_upstream_lenient"):
+        out[key] = M.mean(r.get(key) for r in rows)
+    answered = [r for r in rows if "refused" in r]
+    out["refusal_recall"] = M.refusal_recall([r["answerable"] for r in answered], [r["refused"] for r in answered])
+    out["refusal_precision"] = M.refusal_precision([r["answerable"] for r in answered], [r["refused"] for r in answered])
+    out["support_rate"] = M.support_rate(v for r in answered for v in r.get("verdicts", []))
+    lat = [r["latency_ms"] for r in answered]
+    out["latency_p50_ms"] = M.percentile(lat, 50)
+    out["latency_p95_ms"] = M.percentile(lat, 95)
+    return out
+
+
+def check_floors(result: dict, floors: dict) -> list[str]:
+    """Metrics below their committed floor, as readable lines (empty when all pass)."""
+    failed = []
+    for key, floor in floors.items():
+        value = result["metrics"].get(key)
+        if key.startswith("latency"):
+            if value is not None and value > floor:
+                failed.append(f"{key} {value:.1f} is above the ceiling {floor}")
+        elif value is None or value < floor:
+            failed.append(f"{key} {value if value is None else round(value, 3)} is below the floor {floor}")
+    return failed
+
+
+def metrics_table(result: dict, title: str):
+    """A Rich table of every metric, overall and per question type."""
+    from rich.table import Table
+
+    types = list(result["by_type"])
+    t = Table(title=title)
+    t.add_column("metric")
+    t.add_column("all", justify="right")
+    for ty in types:
+        t.add_column(ty, justify="right")
+    for key in METRIC_KEYS:
+        t.add_row(key, fmt(result["metrics"].get(key)), *(fmt(result["by_type"][ty].get(key)) for ty in types))
+    return t
+
+
+def fmt(v) -> str:
+    if v is None:
+        return "–"
+    return f"{v:.1f}" if isinstance(v, float) and v > 1.5 else (f"{v:.3f}" if isinstance(v, float) else str(v))
+
+
+def write_report(result: dict, folder: Path) -> list[Path]:
+    """report.md, report.html, metrics_by_type.png, latency.png and questions.jsonl in `folder`."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    folder.mkdir(parents=True, exist_ok=True)
+    files = []
+    types = list(result["by_type"])
+    shown = [k for k in ("hits_at_4", "hits_at_10", "mrr_at_10", "citation_recall", "citation_precision",
+                         "answer_contains_gold", "refusal_recall", "support_rate")
+             if any(result["by_type"][t].get(k) is not None for t in types)]
+    fig, ax = plt.subplots(figsize=(10, 4.5))
+    width = 0.8 / max(1, len(types))
+    for i, t in enumerate(types):
+        vals = [result["by_type"][t].get(k) or 0 for k in shown]
+        ax.bar([x + i * width for x in range(len(shown))], vals, width, label=f"{t} (n={result['by_type'][t]['n']})")
+    ax.set_xticks([x + width * (len(types) - 1) / 2 for x in range(len(shown))], shown, rotation=30, ha="right")
+    ax.set_ylim(0, 1.05)
+    ax.set_title("Metrics by question type")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    p = folder / "metrics_by_type.png"
+    fig.savefig(p, dpi=110)
+    plt.close(fig)
+    files.append(p)
+    lat = [r["latency_ms"] for r in result["questions"] if "latency_ms" in r]
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    ax.hist(lat or [0], bins=30, color="#4a7bd0")
+    ax.set_xlabel("answer latency (ms)")
+    ax.set_ylabel("questions")
+    ax.set_title("Answer latency")
+    fig.tight_layout()
+    p = folder / "latency.png"
+    fig.savefig(p, dpi=110)
+    plt.close(fig)
+    files.append(p)
+    run = result["run"]
+    md = ["# Evaluation report", "", f"- gold file: `{run['gold_file']}`", f"- answer backend: {run['answer_backend']}",
+          f"- answered by: {describe_mix(run) or 'retrieval only'}",
+          f"- embedding model: {run['embedding_model']}", f"- git commit: {run['git_commit']}",
+          f"- prompts: {', '.join(f'{k}={v}' for k, v in run['prompt_hashes'].items())}", f"- started {run['started_at']}, took {run['duration_s']} s", "",
+          "| metric | all | " + " | ".join(types) + " |", "|---|---:|" + "---:|" * len(types)]
+    for key in METRIC_KEYS:
+        md.append(f"| {key} | {fmt(result['metrics'].get(key))} | " + " | ".join(fmt(result["by_type"][t].get(key)) for t in types) + " |")
+    md += ["", "![metrics by type](metrics_by_type.png)", "", "![latency](latency.png)", "", "## Questions", ""]
+    t = md_text  # questions, answers, titles and quotes are data: shown literally, never as markup
+    for r in result["questions"]:
+        verdict = "refused" if r.get("refused") else "answered"
+        md.append(f"### {t(str(r['id']))}: {t(r['question'])}")
+        md.append(f"- type: {t(r['question_type'])}, answerable: {r['answerable']}, {verdict}")
+        if "answer" in r:
+            md.append(f"- answer: {t(r['answer'])}")
+        for c in r.get("citations", []):
+            md.append(f"  - \\[{c['n']}\\] {t(c['title'])} ({t(c['support'])}): \u201c{t(c['quote'][:300])}\u201d")
+        for g in r["gold"]:
+            md.append(f"- gold: {t(g['article'][:80])}: \u201c{t(g['quote'][:200])}\u201d")
+        md.append(f"- citation recall {fmt(r.get('citation_recall'))}, precision {fmt(r.get('citation_precision'))}, hits@4 {fmt(r.get('hits_at_4'))}")
+        md.append("")
+    p = folder / "report.md"
+    p.write_text("\n".join(md), encoding="utf-8")
+    files.append(p)
+    rows_html = "".join(
+        f"<tr><td>{html.escape(k)}</td><td>{fmt(result['metrics'].get(k))}</td>" + "".join(f"<td>{fmt(result['by_type'][t].get(k))}</td>" for t in types) + "</tr>"
+        for k in METRIC_KEYS)
+    qs = "".join(
+        f"<details><summary>{html.escape(r['id'])}: {html.escape(r['question'])} — {'refused' if r.get('refused') else 'answered'}</summary>"
+        f"<p><b>Answer:</b> {html.escape(r.get('answer', ''))}</p><ul>"
+        + "".join(f"<li>[{c['n']}] {html.escape(c['title'])} <i>({html.escape(c['support'])})</i>: <q>{html.escape(c['quote'][:400])}</q></li>" for c in r.get("citations", []))
+        + "</ul><p><b>Gold:</b></p><ul>" + "".join(f"<li>{html.escape(g['article'][:80])}: <q>{html.escape(g['quote'][:300])}</q></li>" for g in r["gold"])
+        + "</ul></details>" for r in result["questions"])
+    plots = "".join(f"<img src='data:image/png;base64,{base64.b64encode((folder / name).read_bytes()).decode()}' alt='{alt}'>"
+                    for name, alt in (("metrics_by_type.png", "metrics by type"), ("latency.png", "latency")))
+    page = (f"<!doctype html><meta charset='utf-8'>{CSP_META}<meta name='referrer' content='no-referrer'><title>Evaluation report</title>"
+            f"<style>body{{font-family:sans-serif;max-width:1100px;margin:2em auto}}td,th{{padding:2px 10px;border-bottom:1px solid #ddd}}</style>"
+            f"<h1>Evaluation report</h1><p>{html.escape(run['gold_file'])} · {html.escape(run['answer_backend'])} · commit {html.escape(run['git_commit'])}</p>"
+            f"<table><tr><th>metric</th><th>all</th>{''.join(f'<th>{html.escape(t)}</th>' for t in types)}</tr>{rows_html}</table>"
+            f"{plots}<h2>Questions</h2>{qs}")
+    p = folder / "report.html"
+    p.write_text(page, encoding="utf-8")
+    files.append(p)
+    p = folder / "questions.jsonl"
+    p.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in result["questions"]), encoding="utf-8")
+    files.append(p)
+    return files
+
+
+def compare(a: dict, b: dict) -> list[tuple[str, float | None, float | None, float | None]]:
+    """(metric, A, B, B - A) for every metric of two runs."""
+    rows = []
+    for key in METRIC_KEYS:
+        x, y = a["metrics"].get(key), b["metrics"].get(key)
+        rows.append((key, x, y, (y - x) if x is not None and y is not None else None))
+    return rows

@@ -1,0 +1,257 @@
+"""Hybrid retrieval: dense (Chroma) + BM25 (bm25s), fused by weighted reciprocal rank fusion.
+
+    score(chunk) = dense_weight / (rrf_k + dense_rank) + bm25_weight / (rrf_k + bm25_rank)
+
+(defaults 0.15 and 1.0: on MultiHop-RAG dev, MiniLM alone is far weaker than BM25, and equal
+weights pull the fused list below BM25; see bench/retrieval.py.)
+
+Sentence-coverage rerank: a news question usually paraphrases one sentence of the evidence, so
+the top `rerank_depth` chunks of each list are reordered by
+
+    1 / (10 + position) + rerank_weight * max over the chunk's sentences of
+        (IDF-weighted share of the question's content words found in that sentence)
+
+(outlet names and dates left out, as they are filters), and the interleaved list once more with
+`final_rerank_weight`. Measured on MultiHop-RAG dev: MRR@10 .645 -> .700, Hits@4 .823 -> .860.
+
+Filters (sources, published date range) apply to both retrievers before fusion. News
+questions often name outlets and days ("as reported by The Verge and TechCrunch", "the
+TechCrunch report on October 7, 2023"): when a question names outlets of the corpus or calendar
+days and no explicit filter is given, each (outlet, day) it names gets its own retrieval
+restricted to that outlet and day (the names stripped from the query), and those lists are
+interleaved ahead of the unrestricted list, so each named source's best passage ranks near the
+top. The bench measures the gain.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from .corpus import Corpus
+from .bm25 import tokenize
+from .dates import named_days, strip_days
+from .errors import ConfigError
+from .filters import Filters
+
+
+@dataclass
+class Hit:
+    """A retrieved chunk with its article metadata and exact span."""
+
+    chunk_id: str
+    article_id: str
+    title: str
+    source: str
+    published_at: str
+    url: str
+    text: str
+    start: int
+    end: int
+    score: float
+    dense_rank: int | None = None
+    bm25_rank: int | None = None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def query_aspects(query: str, sources: list[str]) -> list[tuple[str | None, int]]:
+    """(outlet, day) pairs the question points at, in order: each named outlet with the day named
+    closest after it (within 80 characters), and days named on their own."""
+    outlets = _mentions(query, sources)
+    days = named_days(query)
+    found: list[tuple[int, str | None, int]] = []
+    used_days = set()
+    for pos, s in outlets:
+        day = 0
+        for dpos, d in days:
+            if 0 <= dpos - pos <= 80 and dpos not in used_days:
+                day = d
+                used_days.add(dpos)
+                break
+        found.append((pos, s, day))
+    for dpos, d in days:
+        if dpos not in used_days:
+            found.append((dpos, None, d))
+    found.sort()
+    return list(dict.fromkeys((s, d) for _, s, d in found))
+
+
+def _mentions(query: str, sources: list[str]) -> list[tuple[int, str]]:
+    q = query.lower()
+    found = []
+    for s in sources:
+        name = s.lower()
+        variants = {name}
+        if name.startswith("the "):
+            variants.add(name[4:])
+        for v in variants:
+            if len(v) < 3:
+                continue
+            hits = list(re.finditer(r"(?<![\w])" + re.escape(v) + r"(?![\w])", q))
+            if hits:
+                found.extend((m.start(), s) for m in hits)
+                break
+    return sorted(found)
+
+
+class Retriever:
+    """Hybrid retriever over a `Corpus`."""
+
+    def __init__(self, corpus: Corpus):
+        self.corpus = corpus
+        self._sources: list[str] | None = None
+        self._generation = -1
+
+    def known_sources(self) -> list[str]:
+        gen = self.corpus.catalog.generation
+        if self._sources is None or gen != self._generation:
+            self._sources = self.corpus.catalog.sources()
+            self._generation = gen
+        return self._sources
+
+    def filters(self, sources=None, since=None, until=None, article_ids=None) -> Filters:
+        """Checked `Filters` for this corpus (unknown outlets and impossible dates are errors)."""
+        return Filters.parse(self.known_sources(), sources, since, until, article_ids)
+
+    def search(self, query: str, k: int | None = None, sources: list[str] | None = None,
+               since: str | None = None, until: str | None = None, query_hints: bool = True,
+               mode: str = "hybrid", article_ids: list[str] | None = None, filters: Filters | None = None) -> list[Hit]:
+        """Top-k chunks for `query` under the filters (given as values or a `Filters`); mode is hybrid, dense or bm25."""
+        if not query or not query.strip():
+            raise ConfigError("empty query; type a question or keywords")
+        k = k or self.corpus.settings.top_k
+        f = filters or self.filters(sources, since, until, article_ids)
+        if self.corpus.catalog.is_empty():
+            return []
+        vec = self.corpus.embedder.embed_query(query) if mode != "bm25" else None
+        known = self.known_sources()
+        bare = strip_hints(query, known)
+        coverage = self._coverage_scorer(bare)
+        fused = self._fused(query, vec, k, f, mode, coverage=coverage)
+        if query_hints and not f.sources and not f.article_ids:
+            aspects = query_aspects(query, known)
+            if aspects:
+                # Outlets and days become filters, so their words only add noise to the keyword query.
+                # One wide dense query and one BM25 scoring serve every aspect (post-filtered), instead
+                # of a filtered Chroma query per aspect; a thin pool falls back to a filtered query.
+                pool = self.corpus.vectors.query(vec, HINT_POOL, f.where()) if mode != "bm25" else None
+                bm_scores = self.corpus.bm25.scores(bare) if mode != "dense" else None
+                lists = []
+                for outlet, day in aspects:
+                    got = self._fused(bare, vec, k, f.narrowed(outlet, day), mode, pool=pool, bm_scores=bm_scores, coverage=coverage)
+                    if not got and day and outlet:  # the day may be off; keep the outlet alone
+                        got = self._fused(bare, vec, k, f.narrowed(outlet), mode, pool=pool, bm_scores=bm_scores, coverage=coverage)
+                    if got:
+                        lists.append(got)
+                if lists:
+                    fused = _rerank(_interleave(lists + [fused]), coverage, self.corpus.settings.final_rerank_weight,
+                                    self.corpus.settings.rerank_depth)
+        return self._hydrate(fused[:k])
+
+    def _coverage_scorer(self, bare_query: str):
+        """chunk id -> best sentence's IDF-weighted share of the question's content words (0..1)."""
+        index = self.corpus.bm25
+        idf = {t: index.idf(t) for t in set(tokenize(bare_query))}
+        total = sum(idf.values())
+        if not total or not self.corpus.settings.rerank_weight and not self.corpus.settings.final_rerank_weight:
+            return None
+
+        def coverage(chunk_id: str) -> float:
+            return max((sum(w for t, w in idf.items() if t in sent) / total for sent in self.corpus.sentence_tokens(chunk_id)),
+                       default=0.0)
+        return coverage
+
+    def _fused(self, query, vec, k, f: Filters, mode, pool=None, bm_scores=None, coverage=None):
+        """Weighted RRF of the dense and BM25 lists under the filters, its head reranked by sentence
+        coverage: [(chunk id, score, dense rank, bm25 rank)]."""
+        s = self.corpus.settings
+        fetch = max(s.fetch_k, k)
+        dense: list[tuple[str, float]] = []
+        if mode in ("hybrid", "dense"):
+            if pool is not None:
+                dense = [x for x in pool if self._passes(x[0], f)][:fetch]
+            if pool is None or (len(dense) < min(fetch, MIN_POOLED) and len(pool) >= HINT_POOL):
+                dense = self._dense_restricted(vec, fetch, f)
+        bm: list[tuple[str, float]] = []
+        if mode in ("hybrid", "bm25"):
+            index = self.corpus.bm25
+            bm = index.top(query, fetch, index.mask(f), scores=bm_scores)
+        scores: dict[str, float] = {}
+        dr = {cid: r for r, (cid, _) in enumerate(dense, 1)}
+        br = {cid: r for r, (cid, _) in enumerate(bm, 1)}
+        for cid, r in dr.items():
+            scores[cid] = scores.get(cid, 0.0) + s.dense_weight / (s.rrf_k + r)
+        for cid, r in br.items():
+            scores[cid] = scores.get(cid, 0.0) + s.bm25_weight / (s.rrf_k + r)
+        ranked = sorted(scores.items(), key=lambda kv: -kv[1])
+        return _rerank([(cid, sc, dr.get(cid), br.get(cid)) for cid, sc in ranked], coverage, s.rerank_weight, s.rerank_depth)
+
+    def _dense_restricted(self, vec, fetch, f: Filters) -> list[tuple[str, float]]:
+        """Dense ranking under filters: exact over cached vectors when the filtered set is small
+        (an outlet on one day), else a filtered Chroma query."""
+        index = self.corpus.bm25
+        mask = index.mask(f)
+        if mask is not None and not f.article_ids:
+            allowed = [index.ids[i] for i in np.flatnonzero(mask)]
+            if len(allowed) <= SMALL_SET:
+                vecs = self.corpus.vectors.embeddings(allowed)
+                if len(vecs) == len(allowed):
+                    q = np.asarray(vec, dtype=np.float32)
+                    scored = sorted(((cid, float(v @ q)) for cid, v in vecs.items()), key=lambda x: -x[1])
+                    return scored[:fetch]
+        return self.corpus.vectors.query(vec, fetch, f.where())
+
+    def _passes(self, chunk_id: str, f: Filters) -> bool:
+        aid = chunk_id.split(":", 1)[0]
+        art = self.corpus.catalog.article(aid)
+        return art is not None and f.admits(art.source, art.published_at, aid)
+
+    def _hydrate(self, ranked) -> list[Hit]:
+        hits = []
+        cat = self.corpus.catalog
+        for cid, score, d, b in ranked:
+            aid, span = cid.rsplit(":", 1)
+            start, end = (int(x) for x in span.split("-"))
+            art = cat.article(aid)
+            if art is None:  # deleted between the two look-ups
+                continue
+            hits.append(Hit(cid, aid, art.title, art.source, art.published_at, art.url, art.text[start:end],
+                            start, end, round(score, 6), d, b))
+        return hits
+
+
+HINT_POOL = 400  # dense candidates shared by the outlet/day aspects
+MIN_POOLED = 20  # fewer survivors than this after post-filtering -> an exact or filtered ranking
+SMALL_SET = 400  # filtered sets up to this size are ranked exactly from cached vectors
+
+
+def strip_hints(query: str, sources: list[str]) -> str:
+    """The question without outlet names and dates (they are applied as filters instead)."""
+    q = strip_days(query)
+    for s in sorted(sources, key=len, reverse=True):
+        if len(s) >= 3:
+            q = re.sub(r"(?<![\w])" + re.escape(s) + r"(?![\w])", " ", q, flags=re.I)
+    return " ".join(q.split())
+
+
+def _rerank(items: list, coverage, weight: float, depth: int) -> list:
+    """The first `depth` items reordered by 1/(10 + position) + weight * coverage(chunk id)."""
+    if not coverage or not weight or len(items) < 2:
+        return items
+    head = sorted(enumerate(items[:depth]), key=lambda x: -(1.0 / (10 + x[0] + 1) + weight * coverage(x[1][0])))
+    return [item for _, item in head] + items[depth:]
+
+
+def _interleave(lists):
+    seen, out = set(), []
+    longest = max((len(x) for x in lists), default=0)
+    for i in range(longest):
+        for lst in lists:
+            if i < len(lst) and lst[i][0] not in seen:
+                seen.add(lst[i][0])
+                out.append(lst[i])
+    return out

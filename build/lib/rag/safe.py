@@ -1,0 +1,56 @@
+"""Untrusted text made inert: article strings shown as data in Markdown, HTML and links.
+
+Article bodies, titles, outlets, authors and URLs come from the open web. Wherever they are
+rendered (the chat, Sources cards, briefings, library and eval tables, every export) they must
+display literally: no tag, image, link, emphasis, heading or math may come alive from them. Only
+the app's own markup (citation markers, verdict badges, highlights) is live.
+
+* `md_text(s)`: for Markdown that is rendered to HTML (Gradio's chat and Markdown components,
+  `.md` exports). Every character that Markdown, HTML, GFM autolinks or math delimiters give a
+  meaning to becomes a numeric character reference, which CommonMark shows as the character
+  itself and never as structure; line breaks and runs of spaces collapse to one space.
+* `html.escape` (standard library) for HTML.
+* `safe_url(u)`: only absolute http(s) URLs with a host may become links.
+* `CSP_META`: the Content-Security-Policy every HTML export carries: no scripts, no remote loads.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+# Markdown/HTML structure, GFM autolinks (":" in "https://", "@" in e-mails, "." in "www."),
+# tables ("|"), strikethrough ("~"), math ("$") and entities ("&").
+_ACTIVE = set("\\`*_{}[]()<>#+-.!|~:@$&\"'=")
+_ENTITY = {c: f"&#{ord(c)};" for c in _ACTIVE}
+_SPACE = re.compile(r"\s+")
+
+CSP_META = ("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+            "style-src 'unsafe-inline'; img-src data:; form-action 'none'; base-uri 'none'\">")
+
+
+def md_text(text: str) -> str:
+    """`text` as Markdown that renders as exactly these characters (on one line)."""
+    return "".join(_ENTITY.get(c, c) for c in _SPACE.sub(" ", text or ""))
+
+
+def safe_url(url: str | None) -> str:
+    """`url` when it is an absolute http(s) URL with a host, else "" (never a link)."""
+    url = (url or "").strip()
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return ""
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname or any(c in url for c in "\"'<> \t\r\n\\"):
+        return ""
+    return url
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def term_text(text: str) -> str:
+    """`text` for Rich terminal output: control characters (escape sequences) removed, markup escaped."""
+    from rich.markup import escape
+
+    return escape(_CONTROL.sub("", text or ""))

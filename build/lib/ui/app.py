@@ -1,0 +1,575 @@
+"""Gradio app: Ask (cited chat), Briefing, Library (upload/ingest/delete) and Evaluate tabs.
+
+Every action is also an API endpoint (`api_name`), so `gradio_client` can call ask, brief,
+ingest, delete, stats and eval. Launch with `rag ui` (127.0.0.1:7860 by default; never a share
+link). Errors reach the user as one readable line, never a traceback.
+
+Safety (see SECURITY.md): article strings are data in every view (`rag.safe`): escaped for HTML,
+neutralised for Markdown, links only for http(s) URLs. No file under the data dir is ever served;
+downloads and reports are written to a fresh temporary folder per request and served by Gradio as
+attachments. Uploads are checked (size, extension) before they are copied, stored under
+content-derived names, and deleted when rejected. Binding a non-loopback address requires a login
+or read-only mode, and every handler (API or not) enforces read-only mode itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import ipaddress
+import logging
+import re
+import tempfile
+from pathlib import Path
+
+import gradio as gr
+from gradio.data_classes import FileData
+
+from rag.answer import Answer, stream_answer
+from rag.brief import brief as make_brief
+from rag.corpus import Corpus
+from rag.errors import RagError
+from rag.evaluate import METRIC_KEYS, evaluate, fmt, shipped_gold_dir, write_report
+from rag.ingest import ingest
+from rag.filters import Filters
+from rag.safe import md_text, safe_url
+from rag.settings import Settings
+
+log = logging.getLogger("rag.ui")
+EVAL_DIR = shipped_gold_dir()
+
+CSS = """
+#sources-panel { max-height: 640px; overflow-y: auto; }
+.src-card { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 8px 10px; margin-bottom: 8px; }
+.src-card.active { border-color: #e0a800; box-shadow: 0 0 0 2px #ffe08a; }
+.src-head { font-size: 0.92em; }
+.src-quote { font-size: 0.88em; color: var(--body-text-color-subdued); margin-top: 4px; }
+.src-context { display: none; margin-top: 6px; font-size: 0.92em; line-height: 1.45; max-height: 260px; overflow-y: auto; }
+.src-card.active .src-context { display: block; }
+.src-card.active .src-quote { display: none; }
+.src-context mark { background: #ffe08a; padding: 0 1px; }
+.badge { font-size: 0.75em; padding: 1px 6px; border-radius: 8px; margin-left: 4px; white-space: nowrap; }
+.badge.supported { background: #d4f4dd; color: #135c2a; }
+.badge.weak { background: #fff1c2; color: #6b5200; }
+.badge.unsupported { background: #ffd6d6; color: #8a1010; }
+#backend-line { font-size: 0.85em; }
+"""
+
+# Citation markers are links to "#cite-N"; clicking one opens that passage in the Sources panel
+# (capture phase, so Gradio's own link handling does not open a new tab).
+HEAD = """
+<script>
+document.addEventListener('click', function (e) {
+  const a = e.target.closest && e.target.closest('a[href^="#cite-"], a[href^="#src-"]');
+  if (!a) return;
+  e.preventDefault(); e.stopPropagation();
+  const id = a.getAttribute('href').slice(1);
+  const card = document.getElementById(id);
+  if (!card) return;
+  document.querySelectorAll('.src-card.active').forEach(c => c.classList.remove('active'));
+  card.classList.add('active');
+  card.scrollIntoView({block: 'nearest'});
+  const m = card.querySelector('mark');
+  if (m) m.scrollIntoView({block: 'nearest'});
+}, true);
+</script>
+"""
+
+
+VERDICTS = ("supported", "weak", "unsupported")
+MAX_BRIEF_ARTICLES = 200
+MAX_EVAL_QUESTIONS = 100_000
+
+
+def safe_name(name: str) -> str:
+    """A file name reduced to letters, digits, dot, dash and underscore (no path parts)."""
+    base = Path(str(name).replace("\\", "/")).name
+    base = re.sub(r"[^\w.-]+", "_", base, flags=re.ASCII).strip("._") or "upload"
+    return base[:120]
+
+
+def context_html(text: str, start: int, end: int, width: int = 700) -> str:
+    """The paragraph around text[start:end] with that span in <mark>, HTML-escaped."""
+    p0 = text.rfind("\n\n", 0, start)
+    p0 = 0 if p0 < 0 else p0 + 2
+    p1 = text.find("\n\n", end)
+    p1 = len(text) if p1 < 0 else p1
+    p0 = max(p0, start - width)
+    p1 = min(p1, end + width)
+    before, span, after = text[p0:start], text[start:end], text[end:p1]
+    return ("…" if p0 > 0 else "") + html.escape(before) + f"<mark>{html.escape(span)}</mark>" + html.escape(after) + ("…" if p1 < len(text) else "")
+
+
+def render_answer(a: Answer) -> str:
+    """Chat markdown: each sentence with citation links and a support badge."""
+    # Only the markers and badges are markup; every sentence is article (or LLM) text shown literally.
+    if a.refused:
+        msg = f"**Refused:** {md_text(a.answer)}"
+        return msg + (f"\n\n_{md_text(a.notice)}_" if a.notice else "")
+    parts = []
+    for s in a.sentences:
+        marks = "".join(f"[[{int(n)}]](#cite-{int(n)})" for n in s["citations"])
+        verdict = s["verdict"] if s["verdict"] in VERDICTS else "unsupported"
+        label = f"{verdict} · citation repaired" if s.get("repaired") else verdict
+        parts.append(f"{md_text(s['text'])} {marks} <span class=\"badge {verdict}\">{label}</span>")
+    return " ".join(parts)
+
+
+def render_sources(a: Answer, corpus: Corpus) -> str:
+    """Sources panel HTML: one card per citation, the cited span highlighted in its paragraph."""
+    if not a.citations:
+        return "<div class='src-empty'>No sources cited.</div>"
+    cards = []
+    for c in a.citations:
+        art = corpus.catalog.article(c["article_id"])
+        meta = " · ".join(html.escape(x) for x in (c["source"], c["published_at"]) if x)
+        url = safe_url(c["url"])
+        link = f" · <a href='{html.escape(url)}' target='_blank' rel='noopener noreferrer'>link</a>" if url else ""
+        quote = html.escape(" ".join(c["quote"].split()))
+        ctx = context_html(art.text, c["start"], c["end"]) if art else html.escape(c["quote"])
+        cards.append(f"<div class='src-card' id='cite-{c['n']}' data-testid='source-{c['n']}'>"
+                     f"<div class='src-head'><b>[{c['n']}] {html.escape(c['title'])}</b>"
+                     f"{' · ' + meta if meta else ''}{link}<span class='badge {html.escape(c['support'])}'>{html.escape(c['support'])}</span></div>"
+                     f"<div class='src-quote'>“{quote[:220]}{'…' if len(quote) > 220 else ''}”</div>"
+                     f"<div class='src-context'>{ctx}</div></div>")
+    return "<div class='src-list'>" + "".join(cards) + "</div>"
+
+
+def backend_line(a: Answer) -> str:
+    """Which backend answered, the latency, and any fallback notice."""
+    who = "offline extractive answerer" if a.backend == "offline-extractive" else a.backend.replace("llm:", "LLM ")
+    line = f"Answered by **{who}** in {a.latency_ms:.0f} ms"
+    if a.notice and not a.refused:
+        line += f" — ⚠ {md_text(a.notice)}"
+    return line
+
+
+class App:
+    """Holds the opened corpus and the handlers behind the UI and API."""
+
+    def __init__(self, settings: Settings | None = None, corpus: Corpus | None = None):
+        self.settings = settings or Settings()
+        self.corpus = corpus or Corpus(self.settings)
+        self.read_only = self.settings.ui_read_only
+        self.uploads = Path(self.settings.data_dir) / "uploads"
+
+    def _writable(self) -> None:
+        """Raise (as a UI error) when the app is read-only; every changing handler calls it."""
+        if self.read_only:
+            raise gr.Error("this app is read-only: uploads and deletes are switched off (restart without --read-only)")
+
+    def _filters(self, outlets, since, until) -> tuple[list[str], str | None, str | None]:
+        """Outlets and dates from the UI or API, checked; a bad one is a UI error naming it."""
+        if outlets is None or outlets == "":
+            outlets = []
+        if isinstance(outlets, str):
+            outlets = [outlets]
+        if not isinstance(outlets, list) or not all(isinstance(o, str) for o in outlets):
+            raise gr.Error("outlets must be a list of outlet names")
+        for name, value in (("since", since), ("until", until)):
+            if value is not None and not isinstance(value, str):
+                raise gr.Error(f"{name} must be a date string YYYY-MM-DD, got {type(value).__name__}")
+        since, until = (since or "").strip() or None, (until or "").strip() or None
+        try:
+            Filters.parse(self.corpus.catalog.sources(), outlets, since, until, names=("outlet", "since", "until"))
+        except RagError as exc:
+            raise gr.Error(str(exc)) from None
+        return outlets, since, until
+
+    # -- Ask ---------------------------------------------------------------------------------
+    def chat(self, question, history, outlets, since, until):
+        """Chat handler: streams the answer, then shows sources and the backend line."""
+        history = list(history or [])
+        question = (question or "").strip()
+        if not question:
+            yield history, gr.skip(), gr.skip(), ""
+            return
+        prior = list(history)
+        history = history + [{"role": "user", "content": md_text(question)}, {"role": "assistant", "content": "…"}]
+        try:
+            outlets, since, until = self._filters(outlets, since, until)
+        except gr.Error as exc:
+            history[-1] = {"role": "assistant", "content": f"⚠ {md_text(exc.message)}"}
+            yield history, gr.skip(), "", ""
+            return
+        yield history, gr.skip(), "Searching…", ""
+        try:
+            partial = ""
+            result = None
+            for item in stream_answer(self.corpus, question, prior, sources=outlets or None, since=since, until=until):
+                if isinstance(item, Answer):
+                    result = item
+                else:
+                    partial += item
+                    history[-1] = {"role": "assistant", "content": md_text(partial)}
+                    yield history, gr.skip(), "Generating…", ""
+            history[-1] = {"role": "assistant", "content": render_answer(result)}
+            yield history, render_sources(result, self.corpus), backend_line(result), ""
+        except RagError as exc:
+            history[-1] = {"role": "assistant", "content": f"⚠ {md_text(str(exc))}"}
+            yield history, gr.skip(), "", ""
+        except Exception as exc:  # the user gets a line, the log gets the traceback
+            log.exception("ask failed")
+            history[-1] = {"role": "assistant", "content": f"⚠ Something went wrong ({type(exc).__name__}: {md_text(str(exc))})"}
+            yield history, gr.skip(), "", ""
+
+    def api_ask(self, question: str, outlets: list[str] | None = None, since: str = "", until: str = "") -> dict:
+        """Answer a question; returns the answer JSON (see README)."""
+        from rag.answer import Answerer
+
+        if not isinstance(question, str) or not question.strip():
+            raise gr.Error("question must be a non-empty string")
+        if len(question) > 2000:
+            raise gr.Error("question is over 2,000 characters; shorten it")
+        outlets, since, until = self._filters(outlets, since, until)
+        try:
+            return Answerer(self.corpus).ask(question, sources=outlets or None, since=since, until=until).as_dict()
+        except RagError as exc:
+            raise gr.Error(str(exc)) from None
+
+    # -- Briefing ----------------------------------------------------------------------------
+    def _make_brief(self, topic, outlets, since, until, max_articles):
+        """A briefing from checked arguments (a bad one is a UI error naming it)."""
+        if topic is not None and not isinstance(topic, str):
+            raise gr.Error("topic must be a string")
+        if isinstance(max_articles, bool) or not isinstance(max_articles, (int, float)) or int(max_articles) != max_articles:
+            raise gr.Error("max_articles must be a whole number from 1 to 200")
+        if not 1 <= int(max_articles) <= MAX_BRIEF_ARTICLES:
+            raise gr.Error(f"max_articles must be from 1 to {MAX_BRIEF_ARTICLES}, got {max_articles}")
+        outlets, since, until = self._filters(outlets, since, until)
+        try:
+            return make_brief(self.corpus, (topic or "").strip() or None, outlets or None, since, until, None, int(max_articles))
+        except RagError as exc:
+            raise gr.Error(str(exc)) from None
+
+    def brief(self, topic, outlets, since, until, max_articles):
+        """Briefing handler: markdown and a downloadable .md file (from a fresh temporary folder)."""
+        try:
+            b = self._make_brief(topic, outlets, since, until, max_articles)
+        except gr.Error as exc:
+            return f"⚠ {md_text(exc.message)}", None
+        path = Path(tempfile.mkdtemp(prefix="rag-brief-")) / f"briefing-{safe_name(b.topic)[:40] or 'all'}.md"
+        text = b.markdown()
+        path.write_text(text, encoding="utf-8")
+        return text, str(path)
+
+    def api_brief(self, topic: str = "", outlets: list[str] | None = None, since: str = "", until: str = "", max_articles: int = 20) -> dict:
+        """Build a briefing; returns its JSON (with the Markdown under "markdown")."""
+        b = self._make_brief(topic, outlets, since, until, max_articles)
+        return b.as_dict() | {"markdown": b.markdown(link_sources=False)}
+
+    # -- Library -----------------------------------------------------------------------------
+    def ingest_files(self, files, progress=gr.Progress()):
+        """Check uploads (size, extension), store them under content-derived names and ingest each."""
+        self._writable()
+        rows = []
+        files = files or []
+        if isinstance(files, (str, Path, dict)) or hasattr(files, "name") and not isinstance(files, list):
+            files = [files]
+        for f in progress.tqdm(files, desc="ingesting") if files else []:
+            rows.extend(self._ingest_one(f))
+        return rows, self.articles_table(""), self.stats_md(), *([gr.update(choices=self.corpus.catalog.sources())] * 2)
+
+    def _ingest_one(self, f) -> list[list[str]]:
+        """Rows (file, result, detail) for one upload; the upload never stays on disk unless stored."""
+        allowed = {e.strip().lower() for e in self.settings.upload_extensions.split(",") if e.strip()}
+        if isinstance(f, dict):  # FileData as JSON (API calls)
+            src, original = Path(f.get("path") or ""), f.get("orig_name") or Path(f.get("path") or "").name
+        else:
+            src = Path(getattr(f, "path", None) or getattr(f, "name", None) or str(f))
+            original = getattr(f, "orig_name", None) or src.name
+        name = safe_name(original)
+        # Only files Gradio itself received may be read: an API caller cannot name /etc/passwd.
+        upload_root = Path(gr.utils.get_upload_folder()).resolve()
+        if upload_root not in src.resolve().parents:
+            return [[name, "error", "not an uploaded file; upload it through the app or API"]]
+        try:
+            ext = Path(name).suffix.lower()
+            if ext not in allowed:
+                return [[name, "error", f"extension {ext or '(none)'} not allowed; use {', '.join(sorted(allowed))}"]]
+            try:
+                size = src.stat().st_size
+            except OSError:
+                return [[name, "error", "upload not found; try again"]]
+            if size > self.settings.max_file_bytes:
+                return [[name, "error", f"{size / 1e6:.1f} MB is over the {self.settings.max_file_mb:.0f} MB limit"]]
+            # Named by content: two uploads never overwrite each other, and the same bytes are the same file.
+            data = src.read_bytes()
+            self.uploads.mkdir(parents=True, exist_ok=True)
+            dest = self.uploads / f"{hashlib.sha256(data).hexdigest()[:20]}{ext}"
+            if not dest.exists():
+                dest.write_bytes(data)
+            try:
+                report = ingest(self.corpus, [str(dest)])
+            except RagError as exc:
+                return [[name, "error", str(exc)]]
+            finally:
+                if str(dest.resolve()) not in {p for _, p in self.corpus.catalog.paths()}:
+                    dest.unlink(missing_ok=True)  # rejected or skipped: nothing of it is kept
+        finally:
+            src.unlink(missing_ok=True)  # Gradio's own copy of the upload
+        rows = []
+        if report.added or report.replaced:
+            n = sum(a.get("chunks", 0) for a in report.added + report.replaced)
+            rows.append([name, "ingested", f"{len(report.added) + len(report.replaced)} article(s), {n} chunks"])
+        elif report.duplicates:
+            d = report.duplicates[0]
+            rows.append([name, "duplicate", f"near-duplicate of {d['duplicate_of']} (similarity {d['similarity']})"])
+        elif report.unchanged:
+            rows.append([name, "unchanged", "already stored; skipped"])
+        rows.extend([name, "warning", w.split(": ", 1)[-1]] for w in report.warnings)
+        rows.extend([name, "error", e.reason] for e in report.errors)
+        return rows
+
+    def api_ingest(self, files: list[FileData]) -> list[list[str]]:
+        """Ingest uploaded files; one row (file, result, detail) per file."""
+        if not isinstance(files, list):
+            raise gr.Error("files must be a list of uploaded files (gradio_client.handle_file)")
+        rows, *_ = self.ingest_files(files, progress=_NoProgress())
+        return rows
+
+    def api_articles(self, query: str = "") -> list[list]:
+        """Stored articles (title, outlet, date, chunks, id), optionally filtered."""
+        if query is not None and not isinstance(query, str):
+            raise gr.Error("query must be a string")
+        return self.articles_table(query)
+
+    def articles_table(self, query: str = "") -> list[list]:
+        """Rows (title, outlet, date, chunks, id), filtered by a case-insensitive search."""
+        q = (query or "").lower().strip()
+        rows = []
+        for a in self.corpus.catalog.articles():
+            if q and q not in f"{a.title} {a.source} {a.id}".lower():
+                continue
+            rows.append([a.title, a.source, a.published_at, a.n_chunks, a.id])
+        return rows
+
+    def stats_md(self) -> str:
+        s = self.corpus.catalog.stats()
+        span = f"{s['date_from']} … {s['date_to']}" if s["date_from"] else "no dates"
+        return (f"**{s['articles']}** articles · **{s['chunks']}** chunks · **{len(s['sources'])}** outlets · {span} · "
+                f"model {s['embedding_model'] or '—'}")
+
+    def select_article(self, evt: gr.SelectData):
+        """A click on an article row: remember its id and offer to delete it (asks first)."""
+        row = evt.row_value or []
+        art = self.corpus.catalog.article(str(row[-1])) if row else None
+        if art is None:
+            return "", "", gr.update(interactive=False)
+        return art.id, f"Selected: “{md_text(art.title)}” ({md_text(art.source or 'no outlet')}, {art.published_at or 'no date'})", \
+            gr.update(interactive=not self.read_only)
+
+    def ask_delete(self, article_id: str):
+        """First click on Delete: show the confirmation for the selected article."""
+        art = self.corpus.catalog.article(article_id) if article_id else None
+        if art is None:
+            return "⚠ click an article row first", gr.update(visible=False)
+        return f"Delete “{md_text(art.title)}” and its passages? This cannot be undone.", gr.update(visible=True)
+
+    def delete(self, article_id: str, query: str):
+        """Delete one stored article by its exact id (the row the user selected and confirmed)."""
+        self._writable()
+        if not isinstance(article_id, str) or not re.fullmatch(r"[0-9a-f]{16}", article_id or ""):
+            raise gr.Error("article_id must be a stored article's 16-character id")
+        art = self.corpus.catalog.article(article_id)
+        if art is None:
+            return "⚠ that article is no longer stored", self.articles_table(query), self.stats_md(), "", gr.update(visible=False)
+        self.corpus.delete([art.id])
+        self.corpus.refresh_bm25()
+        return (f"deleted “{md_text(art.title)}”", self.articles_table(query), self.stats_md(), "", gr.update(visible=False))
+
+    # -- Evaluate ----------------------------------------------------------------------------
+    def gold_choices(self) -> list[str]:
+        return sorted(p.name for p in EVAL_DIR.glob("*.jsonl"))
+
+    def run_eval(self, shipped, uploaded, progress=gr.Progress()):
+        """Run an evaluation on a shipped or uploaded gold file; metrics, plots, per-question rows."""
+        if uploaded:
+            path = Path(getattr(uploaded, "path", None) or getattr(uploaded, "name", None) or str(uploaded))
+            if Path(gr.utils.get_upload_folder()).resolve() not in path.resolve().parents:
+                return [["error", "not an uploaded file; upload the gold file through the app"]], None, None, []
+        elif shipped in self.gold_choices():
+            path = EVAL_DIR / shipped
+        else:
+            return [["error", "choose a shipped gold file or upload one"]], None, None, []
+        try:
+            result = evaluate(self.corpus, path, progress=lambda i, n: progress((i, n), desc="evaluating"))
+        except RagError as exc:
+            return [["error", str(exc)]], None, None, []
+        folder = Path(tempfile.mkdtemp(prefix="rag-eval-"))  # per request: users never share a report
+        write_report(result, folder)
+        metrics = [[k, fmt(result["metrics"].get(k))] for k in METRIC_KEYS]
+        per_q = [[r["id"], r["question"], "refused" if r.get("refused") else "answered", r.get("answer", "")[:300],
+                  fmt(r.get("citation_recall")), fmt(r.get("hits_at_4"))] for r in result["questions"]]
+        return metrics, str(folder / "metrics_by_type.png"), str(folder / "latency.png"), per_q
+
+    def api_eval(self, gold: str = "seed.jsonl", limit: int = 0) -> dict:
+        """Run a shipped gold file (by name); returns metrics and per-type figures."""
+        if not isinstance(gold, str) or gold not in self.gold_choices():
+            raise gr.Error(f"unknown gold file {gold!r}; choose one of {', '.join(self.gold_choices())}")
+        if isinstance(limit, bool) or not isinstance(limit, (int, float)) or int(limit) != limit or not 0 <= limit <= MAX_EVAL_QUESTIONS:
+            raise gr.Error(f"limit must be a whole number from 0 (all questions) to {MAX_EVAL_QUESTIONS}, got {limit!r}")
+        try:
+            result = evaluate(self.corpus, EVAL_DIR / gold, limit=int(limit))
+        except RagError as exc:
+            raise gr.Error(str(exc)) from None
+        return {"metrics": result["metrics"], "by_type": result["by_type"], "run": {k: result["run"][k] for k in ("git_commit", "answer_backend", "backend_mix", "prompt_hashes")}}
+
+
+class _NoProgress:
+    def tqdm(self, it, **_):
+        return it
+
+    def __call__(self, *a, **k):
+        return None
+
+
+def build(app: App) -> gr.Blocks:
+    """The Blocks layout and its event wiring."""
+    outlets = app.corpus.catalog.sources()
+    with gr.Blocks(title="News RAG — cited answers", analytics_enabled=False) as demo:
+        gr.Markdown("## News RAG — cited answers and briefings")
+        with gr.Tabs():
+            with gr.Tab("Ask", id="ask"):
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=3):
+                        # No LaTeX: a "$" in an article must stay a dollar sign.
+                        chat = gr.Chatbot(label="Chat", height=430, elem_id="chat", buttons=["copy"], feedback_options=None,
+                                          latex_delimiters=[], sanitize_html=True)
+                        question = gr.Textbox(label="Question", placeholder="Which Iraqi army divisions are named?", elem_id="question", lines=1)
+                        with gr.Row():
+                            ask_btn = gr.Button("Ask", variant="primary", elem_id="ask-btn")
+                            clear_btn = gr.Button("New conversation", elem_id="clear-btn")
+                        with gr.Accordion("Filters", open=False):
+                            ask_outlets = gr.Dropdown(outlets, multiselect=True, label="Outlets", elem_id="ask-outlets")
+                            with gr.Row():
+                                ask_since = gr.Textbox(label="Since (YYYY-MM-DD)", elem_id="ask-since")
+                                ask_until = gr.Textbox(label="Until (YYYY-MM-DD)", elem_id="ask-until")
+                        backend = gr.Markdown("", elem_id="backend-line")
+                    with gr.Column(scale=2):
+                        gr.Markdown("**Sources** — click a citation marker to open its passage")
+                        sources = gr.HTML("<div class='src-empty'>Ask a question to see cited passages.</div>", elem_id="sources-panel")
+                inputs = [question, chat, ask_outlets, ask_since, ask_until]
+                outputs = [chat, sources, backend, question]
+                ask_btn.click(app.chat, inputs, outputs, api_name="chat")
+                question.submit(app.chat, inputs, outputs, api_name="ui_chat_submit", api_visibility="private")
+                clear_btn.click(lambda: ([], "<div class='src-empty'>Ask a question to see cited passages.</div>", ""),
+                                None, [chat, sources, backend], api_name="ui_clear", api_visibility="private")
+            with gr.Tab("Briefing", id="brief"):
+                with gr.Row():
+                    topic = gr.Textbox(label="Topic", placeholder="Iran-backed militias and Iraqi security forces", elem_id="brief-topic", scale=3)
+                    max_articles = gr.Slider(1, 60, value=20, step=1, label="Max articles", scale=1)
+                with gr.Row():
+                    brief_outlets = gr.Dropdown(outlets, multiselect=True, label="Outlets")
+                    brief_since = gr.Textbox(label="Since (YYYY-MM-DD)")
+                    brief_until = gr.Textbox(label="Until (YYYY-MM-DD)")
+                brief_btn = gr.Button("Generate briefing", variant="primary", elem_id="brief-btn")
+                brief_md = gr.Markdown(elem_id="brief-out", latex_delimiters=[])
+                brief_file = gr.File(label="Download .md", elem_id="brief-download")
+                brief_btn.click(app.brief, [topic, brief_outlets, brief_since, brief_until, max_articles], [brief_md, brief_file],
+                                api_name="ui_brief", api_visibility="private")
+            with gr.Tab("Library", id="library"):
+                stats = gr.Markdown(app.stats_md(), elem_id="library-stats")
+                upload = gr.File(label="Upload articles (txt, md, html, pdf, json, jsonl)", file_count="multiple",
+                                 file_types=[e.strip() for e in app.settings.upload_extensions.split(",")], elem_id="upload",
+                                 visible=not app.read_only)
+                ingest_btn = gr.Button("Ingest uploaded files", variant="primary", elem_id="ingest-btn", visible=not app.read_only)
+                results = gr.Dataframe(headers=["file", "result", "detail"], label="Ingest results", elem_id="ingest-results",
+                                       interactive=False, wrap=True)
+                with gr.Row():
+                    search = gr.Textbox(label="Search articles", elem_id="library-search", scale=3)
+                    selected = gr.State("")
+                    del_btn = gr.Button("Delete selected article", variant="stop", elem_id="delete-btn", scale=1,
+                                        interactive=False, visible=not app.read_only)
+                sel_msg = gr.Markdown(elem_id="selected-article")
+                del_msg = gr.Markdown(elem_id="delete-msg")
+                with gr.Row(visible=False) as confirm_row:
+                    confirm_btn = gr.Button("Yes, delete it", variant="stop", elem_id="confirm-delete-btn")
+                    cancel_btn = gr.Button("Cancel", elem_id="cancel-delete-btn")
+                table = gr.Dataframe(app.articles_table(), headers=["title", "outlet", "date", "chunks", "id"], label="Articles (click a row to select it)",
+                                     elem_id="articles-table", interactive=False, wrap=True, max_height=360)
+                ingest_btn.click(app.ingest_files, [upload], [results, table, stats, ask_outlets, brief_outlets],
+                                 api_name="ui_ingest", api_visibility="private")
+                search.change(app.articles_table, [search], [table], api_name="ui_articles", api_visibility="private")
+                table.select(app.select_article, None, [selected, sel_msg, del_btn], api_name="ui_select", api_visibility="private")
+                del_btn.click(app.ask_delete, [selected], [del_msg, confirm_row], api_name="ui_ask_delete", api_visibility="private")
+                confirm_btn.click(app.delete, [selected, search], [del_msg, table, stats, selected, confirm_row],
+                                  api_name="ui_delete", api_visibility="private")
+                cancel_btn.click(lambda: ("", gr.update(visible=False)), None, [del_msg, confirm_row],
+                                 api_name="ui_cancel_delete", api_visibility="private")
+            with gr.Tab("Evaluate", id="eval"):
+                with gr.Row():
+                    gold = gr.Dropdown(app.gold_choices(), value=(app.gold_choices() or [None])[0], label="Shipped gold file", elem_id="gold-file")
+                    gold_up = gr.File(label="…or upload a gold file (.jsonl / MultiHop .json)", file_types=[".jsonl", ".json"],
+                                      elem_id="eval-upload")
+                eval_btn = gr.Button("Run evaluation", variant="primary", elem_id="eval-btn")
+                metrics = gr.Dataframe(headers=["metric", "value"], label="Metrics", elem_id="eval-metrics", interactive=False)
+                with gr.Row():
+                    plot1 = gr.Image(label="Metrics by question type", type="filepath")
+                    plot2 = gr.Image(label="Latency", type="filepath")
+                per_q = gr.Dataframe(headers=["id", "question", "verdict", "answer", "citation recall", "hits@4"],
+                                     label="Per question", interactive=False, wrap=True, max_height=400, elem_id="eval-questions")
+                eval_btn.click(app.run_eval, [gold, gold_up], [metrics, plot1, plot2, per_q], api_name="ui_eval", api_visibility="private")
+        gr.api(app.api_ask, api_name="ask")
+        gr.api(app.api_brief, api_name="brief")
+        gr.api(app.api_ingest, api_name="ingest")
+        gr.api(app.api_eval, api_name="eval")
+        gr.api(app.api_articles, api_name="articles")
+    return demo
+
+
+def parse_auth(value: str | None) -> tuple[str, str] | None:
+    """'user:pass' -> (user, pass); None when unset."""
+    if not value:
+        return None
+    user, sep, password = value.strip().partition(":")
+    if not sep or not user or not password:
+        raise RagError("--auth / RAG_UI_AUTH must look like user:password")
+    return user, password
+
+
+def resolve_auth(settings: Settings, auth: str | None = None, auth_file: Path | None = None) -> tuple[str, str] | None:
+    """The login from --auth, --auth-file, RAG_UI_AUTH or RAG_UI_AUTH_FILE (a file holding user:password)."""
+    if auth or settings.ui_auth:
+        return parse_auth(auth or settings.ui_auth)
+    path = auth_file or settings.ui_auth_file
+    if path:
+        try:
+            return parse_auth(Path(path).read_text(encoding="utf-8").strip())
+        except OSError as exc:
+            raise RagError(f"--auth-file {path}: cannot read it ({exc.strerror}); give a file holding user:password") from None
+    return None
+
+
+def is_loopback(host: str) -> bool:
+    """True for 127.0.0.0/8, ::1 and localhost."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def launch(settings: Settings | None = None, host: str | None = None, port: int | None = None, auth: str | None = None,
+           block: bool = True, corpus: Corpus | None = None, auth_file: Path | None = None, read_only: bool | None = None):
+    """Start the app on host:port (127.0.0.1:7860 by default); returns (demo, url) when not blocking."""
+    settings = settings or Settings()
+    if read_only is not None:
+        settings = settings.model_copy(update={"ui_read_only": read_only})
+    if not settings.ingest_threads:
+        # Uploads are embedded on one core, so the questions asked meanwhile keep the others.
+        settings = settings.model_copy(update={"ingest_threads": 1})
+    host = host or settings.ui_host
+    login = resolve_auth(settings, auth, auth_file)
+    if not is_loopback(host) and login is None and not settings.ui_read_only:
+        raise RagError(f"--host {host} is reachable from other machines: add --auth user:password (or --auth-file), "
+                       "or --read-only, or bind 127.0.0.1")
+    app = App(settings, corpus)
+    demo = build(app)
+    demo.queue(default_concurrency_limit=8)
+    # No allowed_paths: nothing under the data dir (uploads, catalogue, Chroma) is ever served.
+    _, url, _ = demo.launch(server_name=host, server_port=port or settings.ui_port, share=False,
+                            auth=login, prevent_thread_lock=not block, quiet=not block,
+                            max_file_size=settings.max_file_bytes, css=CSS, head=HEAD, footer_links=["api"])
+    return demo, url
