@@ -181,7 +181,6 @@ def delete(article: list[str] = typer.Argument(..., help="Article id, id prefix 
                 _fail(RagError(f"{ref!r} matches {len(found)} articles ({listing}); give one id, or add --all to delete them all"))
             ids.extend(a.id for a in found)
         n = corpus.delete(sorted(set(ids)))
-        corpus.refresh_bm25()
     except RagError as exc:
         _fail(exc)
     out.print(f"deleted {n} article(s)")

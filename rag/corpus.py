@@ -91,14 +91,20 @@ class Corpus:
     def bm25(self) -> Bm25Index:
         """The BM25 index, rebuilt when the catalogue has changed since it was built.
 
-        While one thread rebuilds it, other searches keep using the previous index instead of
-        waiting (an ingest commits several times; each search must not stall behind a rebuild).
+        While a writer of this process (ingest, delete) is at work, or another thread rebuilds,
+        searches keep using the previous index instead of waiting: the writer refreshes it when it
+        is done, so a question never pays for a rebuild an upload caused. A change made by another
+        process (a CLI ingest) is picked up by the next search.
         """
         current = self._bm25
         if current is not None and current.generation == self.catalog.generation:
             return current
-        if current is not None and not self._bm25_lock.acquire(blocking=False):
-            return current
+        if current is not None:
+            if not self.write_lock.acquire(blocking=False):
+                return current  # a writer is busy; it refreshes the index when it finishes
+            self.write_lock.release()
+            if not self._bm25_lock.acquire(blocking=False):
+                return current
         if current is None:
             self._bm25_lock.acquire()
         try:
@@ -157,6 +163,8 @@ class Corpus:
             if chunk_ids:
                 self.vectors.delete(chunk_ids)
             n = self.catalog.delete(article_ids)
+            if n:
+                self.refresh_bm25()
             return n
 
     def close(self) -> None:

@@ -29,5 +29,5 @@ if [[ "$EXTRAS" == *test* ]] && ! command -v chromium >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
 fi
 # Prepare the embedding model once (fold + per-channel int8, cached) so the first question is fast.
-.venv/bin/python -c "from rag.settings import Settings, apply_offline_env; apply_offline_env(); from rag.embeddings import make_embedder; make_embedder(Settings()).encode(['ready'])"
+.venv/bin/python -c "from rag.settings import Settings, apply_offline_env; apply_offline_env(); from rag.embeddings import make_embedder; make_embedder(Settings()).embed_documents(['ready'])"
 echo "setup ok: .venv ready"

@@ -375,7 +375,6 @@ class App:
         if art is None:
             return "⚠ that article is no longer stored", self.articles_table(query), self.stats_md(), "", gr.update(visible=False)
         self.corpus.delete([art.id])
-        self.corpus.refresh_bm25()
         return (f"deleted “{md_text(art.title)}”", self.articles_table(query), self.stats_md(), "", gr.update(visible=False))
 
     # -- Evaluate ----------------------------------------------------------------------------
