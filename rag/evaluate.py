@@ -59,11 +59,11 @@ def find_gold(path: str | Path) -> Path:
     p = Path(path)
     if p.is_file():
         return p
-    shipped = {f.name: f for f in shipped_gold_dir().glob("*.jsonl")} | {f.stem: f for f in shipped_gold_dir().glob("*.jsonl")}
-    if str(path) in shipped:
-        return shipped[str(path)]
-    names = ", ".join(sorted(f.name for f in shipped_gold_dir().glob("*.jsonl")))
-    raise ConfigError(f"{p}: gold file not found; give a path or a shipped gold file ({names})")
+    shipped = sorted(shipped_gold_dir().glob("*.jsonl"))
+    for f in shipped:
+        if str(path) in (f.name, f.stem):
+            return f
+    raise ConfigError(f"{p}: gold file not found; give a path or a shipped gold file ({', '.join(f.name for f in shipped)})")
 
 
 def load_gold(path: str | Path) -> list[GoldQuestion]:

@@ -8,7 +8,11 @@ PY=${PYTHON:-python3}
 WORK=$(mktemp -d)
 trap 'kill ${LLM_PID:-0} 2>/dev/null || true; rm -rf "$WORK"' EXIT
 cd "$WORK"
-"$PY" -m pip wheel -q --no-deps -w dist "$REPO" 2>&1 | grep -v "^WARNING: Location" || true
+# Build from a copy of the tracked (and untracked, not ignored) files: building in place would
+# leave build/ and egg-info folders in the repository.
+mkdir src
+(cd "$REPO" && git ls-files -z --cached --others --exclude-standard | xargs -0 cp --parents -t "$WORK/src")
+"$PY" -m pip wheel -q --no-deps -w dist "$WORK/src" 2>&1 | grep -v "^WARNING: Location" || true
 WHEEL=$(ls dist/news_rag-*.whl)
 "$PY" - "$WHEEL" <<'PY'
 import sys, zipfile

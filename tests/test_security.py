@@ -242,3 +242,16 @@ def test_uploads_sharing_a_name_never_overwrite_and_rejects_are_deleted(tmp_path
         assert not f.exists()
     assert sorted(a.title for a in app.corpus.catalog.articles()) == ["Bridge reopens", "Dock strike ends", "Tram line opens"]
     assert len(list((tmp_path / "d" / "uploads").iterdir())) == 3  # the empty one was not kept
+
+
+def test_a_follow_up_sees_the_question_as_typed_not_as_escaped():
+    from ui.app import as_typed
+
+    question = "What's the 5-day plan (Iraq's army)?"
+    shown = md_text(question)
+    assert shown != question
+    history = [{"role": "user", "content": shown}, {"role": "assistant", "content": "x [[1]](#cite-1)"},
+               {"role": "user", "content": [{"type": "text", "text": shown}]}]
+    typed = as_typed(history)
+    assert typed[0]["content"] == question and typed[2]["content"][0]["text"] == question
+    assert typed[1] == history[1]

@@ -77,6 +77,18 @@ document.addEventListener('click', function (e) {
 
 
 VERDICTS = ("supported", "weak", "unsupported")
+
+
+def as_typed(history: list[dict]) -> list[dict]:
+    """The chat history with each question as the user typed it (the chat shows it escaped by `md_text`)."""
+    def plain(content):
+        if isinstance(content, str):
+            return html.unescape(content)
+        if isinstance(content, list):  # Gradio 6 content parts
+            return [{**p, "text": html.unescape(p.get("text", ""))} if isinstance(p, dict) else p for p in content]
+        return content
+
+    return [{**m, "content": plain(m.get("content"))} if m.get("role") == "user" else m for m in history]
 MAX_BRIEF_ARTICLES = 200
 MAX_EVAL_QUESTIONS = 100_000
 
@@ -184,7 +196,7 @@ class App:
         if not question:
             yield history, gr.skip(), gr.skip(), ""
             return
-        prior = list(history)
+        prior = as_typed(history)
         history = history + [{"role": "user", "content": md_text(question)}, {"role": "assistant", "content": "…"}]
         try:
             outlets, since, until = self._filters(outlets, since, until)

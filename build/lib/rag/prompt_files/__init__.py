@@ -1,1 +1,0 @@
-"""Prompt templates (the `=== user ===`-split Markdown files here), shipped as `rag.prompt_files`."""
