@@ -23,12 +23,13 @@ from rich.table import Table  # noqa: E402
 
 from rag import Corpus, Settings  # noqa: E402
 from rag.answer import OfflineAnswerer, to_sources  # noqa: E402
+from rag.offline import CORROBORATED_MARGIN  # noqa: E402
 from rag.evaluate import load_gold  # noqa: E402
 from rag.retrieve import Retriever  # noqa: E402
 from rag.settings import apply_offline_env  # noqa: E402
 
 DEFAULT_QUERIES = Path(__file__).resolve().parents[2] / "shared/data/multihop-rag/queries-dev.json"
-THRESHOLDS = [0.28, 0.30, 0.32, 0.34, 0.36, 0.38, 0.40, 0.42, 0.44]
+THRESHOLDS = [0.32, 0.34, 0.36, 0.38, 0.40, 0.42, 0.44]
 
 
 def main() -> None:
@@ -40,27 +41,29 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=0)
     args = ap.parse_args()
     corpus = Corpus(Settings(data_dir=args.data_dir))
-    retriever, scorer = Retriever(corpus), OfflineAnswerer(corpus, 0.0)
+    retriever, answerer = Retriever(corpus), OfflineAnswerer(corpus, 0.0)
     questions = load_gold(args.queries)[: args.limit or None]
-    best: dict[str, list[float]] = defaultdict(list)
+    # Score each question once; the refusal decision (match + corroboration) is replayed per threshold.
+    scored: dict[str, list[tuple]] = defaultdict(list)
     for q in questions:
         sources = to_sources(retriever.search(q.question, corpus.settings.top_k), corpus)
-        cands = scorer.score(q.question, sources)
+        shape = answerer.shape(q.question)
         kind = "null" if not q.answerable else (q.question_type or "answerable").replace("_query", "")
-        best[kind].append(cands[0].score if cands else 0.0)
-    answerable = [s for k, v in best.items() if k != "null" for s in v]
-    t = Table(title=f"offline refusal sweep: {len(questions)} questions ({len(best.get('null', []))} null), "
-                    f"current threshold {corpus.settings.refusal_threshold}")
+        scored[kind].append((q.question, shape, sources, answerer.score(q.question, sources, None, shape)))
+    t = Table(title=f"offline refusal sweep: {len(questions)} questions ({len(scored.get('null', []))} null), "
+                    f"current threshold {corpus.settings.refusal_threshold}, corroborated answers down to threshold - {CORROBORATED_MARGIN}")
     t.add_column("threshold", justify="right")
     t.add_column("null refused", justify="right")
     t.add_column("answerable refused", justify="right")
-    kinds = sorted(k for k in best if k != "null")
+    kinds = sorted(k for k in scored if k != "null")
     for k in kinds:
         t.add_column(f"{k} refused", justify="right")
-    share = lambda xs, th: sum(x < th for x in xs) / len(xs) if xs else float("nan")  # noqa: E731
     for th in THRESHOLDS:
-        t.add_row(f"{th:.2f}", f"{share(best.get('null', []), th):.3f}", f"{share(answerable, th):.3f}",
-                  *(f"{share(best[k], th):.3f}" for k in kinds))
+        answerer.threshold = th
+        refused = {k: [answerer.compose(*item).refused for item in v] for k, v in scored.items()}
+        share = lambda xs: sum(xs) / len(xs) if xs else float("nan")  # noqa: E731
+        t.add_row(f"{th:.2f}", f"{share(refused.get('null', [])):.3f}", f"{share([r for k in kinds for r in refused[k]]):.3f}",
+                  *(f"{share(refused[k]):.3f}" for k in kinds))
     Console().print(t)
 
 

@@ -4,200 +4,28 @@
 LLM when one is configured (falling back to the offline answerer with a visible notice when the
 LLM fails) and always returns the same contract (see README "Answer JSON").
 
-Offline answerer: scores every sentence of the retrieved passages against the question
-
-    score = 0.5 * cosine(question, sentence)              (same MiniLM embedder)
-          + 0.4 * idf-weighted share of the question's content words in the sentence
-          + 0.1 * question-type cue (when -> a date, how many -> a number, who -> a name,
-                  where -> a place, which/what X -> the word X)
-
-and answers with the best 1-3 sentences, quoted verbatim with their citation. Only the
-EMBED_CANDIDATES sentences with the best lexical + cue score are embedded (latency). Below
-`refusal_threshold` (calibrated in bench/answers.py on unanswerable questions) it refuses.
-Text in articles is only ever quoted, never executed as instructions.
+The offline answerer lives in rag/offline.py; the contract (`Answer`) in rag/contract.py.
 """
 
 from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Callable, Iterator
 
-import numpy as np
-
-from .bm25 import tokenize
-from .citations import SUPPORTED, Sentence, Source, Validated, assemble, is_refusal, normalise_markers, validate
+from .citations import SUPPORTED, Source, is_refusal, normalise_markers, validate
+from .contract import REFUSAL, Answer, to_sources
 from .corpus import Corpus
 from .errors import RagError
 from .llm import ChatLLM, Generator, LLMError, Outcome
+from .offline import OfflineAnswerer
 from .prompts import load_prompt
-from .retrieve import Hit, Retriever
+from .retrieve import Retriever
 from .settings import Settings
-from .dates import mentions_time
-from .text import normalise, sentence_spans
 
-REFUSAL = "The articles don't say."
-EMBED_CANDIDATES = 12
+__all__ = ["Answer", "Answerer", "ChatGenerator", "OfflineAnswerer", "REFUSAL", "answer", "stream_answer", "to_sources"]
 _PRONOUN = re.compile(r"\b(they|them|their|it|its|this|that|these|those|he|she|his|her|him|there)\b", re.I)
-_GENERIC = set(tokenize("name named names mention mentioned mentions article articles say says tell report reported "
-                        "according give list describe explain happen happened"))
-_NUMBER = re.compile(r"\b(\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|dozen|hundred|thousand|million|billion)\b", re.I)
-_NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+")
-_PLACE = re.compile(r"\b(in|at|from|near|across|on)\s+(the\s+)?[A-Z][\w-]+")
-
-
-@dataclass
-class Answer:
-    """The answer contract shared by CLI JSON, library and UI."""
-
-    question: str
-    answer: str
-    refused: bool
-    backend: str
-    citations: list[dict] = field(default_factory=list)
-    sentences: list[dict] = field(default_factory=list)
-    notice: str = ""
-    removed_citations: list[int] = field(default_factory=list)
-    standalone_question: str = ""
-    prompt_sha256: str = ""
-    latency_ms: float = 0.0
-    llm_raw: str = ""  # the LLM's reply as received, when it was changed or discarded
-    fallback: str = ""  # why the LLM did not answer (LLMError reason, no_citations, unsupported), "" when it did or was not asked
-    hits: list[Hit] = field(default_factory=list, repr=False)
-
-    def as_dict(self) -> dict:
-        keys = ("question", "answer", "refused", "backend", "citations", "sentences", "notice", "removed_citations",
-                "standalone_question", "prompt_sha256", "latency_ms")
-        return {k: getattr(self, k) for k in keys} | {k: getattr(self, k) for k in ("llm_raw", "fallback") if getattr(self, k)}
-
-
-def to_sources(hits: list[Hit], corpus: Corpus) -> list[Source]:
-    """Retrieved hits as numbered sources (1-based in order)."""
-    out = []
-    for h in hits:
-        art = corpus.catalog.article(h.article_id)
-        out.append(Source(h.article_id, h.title, h.source, h.published_at, h.url, art.text, h.start, h.end))
-    return out
-
-
-# ---------------------------------------------------------------------------------------------
-# Offline extractive answerer
-# ---------------------------------------------------------------------------------------------
-
-def question_cue(question: str) -> Callable[[str], float]:
-    """A 0/1 scorer for whether a sentence has what the question type asks for."""
-    q = question.lower().strip()
-    if re.match(r"(when|what (year|date|day|month|time))\b", q) or " when " in f" {q} ":
-        return lambda s: 1.0 if mentions_time(s) else 0.0
-    if re.search(r"\bhow (many|much)\b", q):
-        return lambda s: 1.0 if _NUMBER.search(s) else 0.0
-    if re.match(r"(who|whom|whose)\b", q):
-        return lambda s: 1.0 if _NAME.search(s) else 0.0
-    if re.match(r"where\b", q):
-        return lambda s: 1.0 if _PLACE.search(s) else 0.0
-    m = re.match(r"(which|what)\s+(?:\w+\s+){0,3}?(\w+)\s+(is|are|was|were|do|does|did|has|have|had|can|will|would)\b", q)
-    if not m:  # "which ministry oversees ...": the word right after which/what is the head
-        m = re.match(r"(which|what)\s+()(\w+)", q)
-    if m:
-        head = set(tokenize(m.group(2) or m.group(3))) - _GENERIC
-        if head:
-            return lambda s: 1.0 if head & set(tokenize(s)) else 0.0
-    return lambda s: 0.0
-
-
-@dataclass
-class Candidate:
-    source: int  # 0-based index into sources
-    start: int
-    end: int
-    text: str
-    score: float = 0.0
-    cos: float = 0.0
-    lex: float = 0.0
-    vec: np.ndarray | None = None
-
-
-class OfflineAnswerer:
-    """Extractive answerer: the best-supported sentences of the retrieved passages, cited."""
-
-    backend = "offline-extractive"
-
-    def __init__(self, corpus: Corpus, threshold: float):
-        self.corpus = corpus
-        self.threshold = threshold
-
-    def score(self, question: str, sources: list[Source], context: str | None = None) -> list[Candidate]:
-        """Every sentence of the sources, scored against the question, best first.
-
-        `context` (a follow-up's question plus the previous one) replaces the question for the
-        embedding part only, so a pronoun's referent counts while the words asked still lead.
-        """
-        cands: list[Candidate] = []
-        seen: set[tuple[str, int]] = set()
-        for i, src in enumerate(sources):
-            for sp in sentence_spans(src.article_text, src.start, src.end):
-                key = (src.article_id, sp.start)
-                text = src.article_text[sp.start:sp.end]
-                if key in seen or len(text) < 20:
-                    continue
-                seen.add(key)
-                cands.append(Candidate(i, sp.start, sp.end, text))
-        if not cands:
-            return []
-        bm25 = self.corpus.bm25
-        qwords = [w for w in dict.fromkeys(tokenize(question)) if w not in _GENERIC] or list(dict.fromkeys(tokenize(question)))
-        weights = {w: bm25.idf(w) for w in qwords}
-        total = sum(weights.values()) or 1.0
-        cue = question_cue(question)
-        for c in cands:
-            words = set(tokenize(c.text))
-            c.lex = sum(wt for w, wt in weights.items() if w in words) / total
-            c.score = 0.4 * c.lex + 0.1 * cue(c.text)
-        # Embedding every sentence of every passage dominates latency on CPU; the lexical part is
-        # cheap, so only the best EMBED_CANDIDATES by it (retrieval order breaking ties) are embedded.
-        cands.sort(key=lambda c: (-c.score, c.source))
-        cands = cands[:EMBED_CANDIDATES]
-        embedder = self.corpus.embedder
-        qv = np.asarray(embedder.embed_query(context or question), dtype=np.float32)  # cached from retrieval
-        sv = embedder.embed_documents([normalise(c.text) for c in cands])
-        for c, v in zip(cands, sv):
-            c.vec = v
-            c.cos = float(v @ qv)
-            c.score += 0.5 * c.cos
-        cands.sort(key=lambda c: -c.score)
-        return cands
-
-    def answer(self, question: str, sources: list[Source], context: str | None = None,
-               on_token: Callable[[str], None] | None = None) -> Outcome:
-        """The extractive answer, or a refusal when no sentence scores above the threshold."""
-        validated, best = self.extract(question, sources, context)
-        if validated is None:
-            return Outcome(Answer(question, REFUSAL, True, self.backend,
-                                  notice=f"no passage supports an answer (best support {best:.2f} < {self.threshold:.2f})"))
-        return Outcome(Answer(question, validated.answer, False, self.backend, validated.citations, validated.sentence_dicts()))
-
-    def extract(self, question: str, sources: list[Source], context: str | None = None) -> tuple[Validated | None, float]:
-        """(validated answer or None when refusing, best score)."""
-        cands = self.score(question, sources, context)
-        if not cands or cands[0].score < self.threshold:
-            return None, (cands[0].score if cands else 0.0)
-        best = cands[0]
-        chosen = [best]
-        for c in cands[1:8]:
-            if len(chosen) == 3:
-                break
-            if c.score < max(self.threshold, 0.85 * best.score):
-                break
-            if any(float(c.vec @ x.vec) > 0.8 for x in chosen):
-                continue  # says the same as a chosen sentence (e.g. a syndicated copy)
-            chosen.append(c)
-        sentences = []
-        for c in chosen:
-            s = Sentence(text=normalise(c.text), cites=[c.source + 1], verdict=SUPPORTED, score=round(c.score, 3))
-            s.spans = {c.source + 1: (c.start, c.end)}
-            sentences.append(s)
-        return assemble(sentences, sources, mark_unsupported=False), best.score
 
 
 # ---------------------------------------------------------------------------------------------

@@ -34,7 +34,7 @@ def _stemmer():
 
 
 @lru_cache(maxsize=1)
-def _stopwords() -> frozenset[str]:
+def stopwords() -> frozenset[str]:
     from bm25s.stopwords import STOPWORDS_EN
 
     return frozenset(STOPWORDS_EN) | {"s", "t", "said", "says", "also", "would", "could", "did", "does", "do", "what",
@@ -45,7 +45,7 @@ def _stopwords() -> frozenset[str]:
 def tokenize(text: str) -> list[str]:
     """Lower-case word tokens, stop words dropped, stemmed."""
     words = [w.replace("'s", "") for w in _WORD.findall(normalise(text).lower())]
-    stop = _stopwords()
+    stop = stopwords()
     return _stemmer().stemWords([w for w in words if w and w not in stop])
 
 

@@ -73,6 +73,8 @@ class Sentence:
     score: float = 0.0
     spans: dict[int, tuple[int, int]] = field(default_factory=dict)  # source number -> best span
     repaired: bool = False  # its citation was replaced by the source that supports it
+    role: str = ""  # offline answers: "short_answer", "yes_no" or "" (quoted evidence)
+    label: str = ""  # shown before the sentence: the outlet whose side it quotes ("" when none)
 
 
 _RANGE = re.compile(r"\[\s*(\d+)\s*[-–—]\s*(\d+)\s*\]")
@@ -223,7 +225,8 @@ class Validated:
         return sum(s.repaired for s in self.sentences)
 
     def sentence_dicts(self) -> list[dict]:
-        return [{"text": s.text, "citations": s.cites, "verdict": s.verdict, "score": s.score, **({"repaired": True} if s.repaired else {})}
+        return [{"text": s.text, "citations": s.cites, "verdict": s.verdict, "score": s.score, **({"repaired": True} if s.repaired else {}),
+                 **({"role": s.role} if s.role else {}), **({"label": s.label} if s.label else {})}
                 for s in self.sentences]
 
 
@@ -287,7 +290,7 @@ def assemble(sentences: list[Sentence], sources: list[Source], removed: list[int
         s.cites = [renum[n] for n in s.cites]
         s.spans = {renum[n]: v for n, v in s.spans.items()}
         marks = "".join(f"[{n}]" for n in s.cites)
-        text = s.text + (f" {marks}" if marks else "")
+        text = (f"{s.label}: " if s.label else "") + s.text + (f" {marks}" if marks else "")
         if mark_unsupported and s.verdict == UNSUPPORTED:
             text += " (unsupported)"
         parts.append(text)

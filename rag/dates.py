@@ -5,6 +5,7 @@
 * `date_key(iso)` / `iso_day(key)`: "YYYY-MM-DD" <-> YYYYMMDD int (0 = unknown), as stored in Chroma.
 * `named_days(text)`: calendar days a question names ("October 7, 2023", "2023-10-07").
 * `find_dates(text)`: the first date an article sentence states, as precise as it is stated.
+* `time_spans(text)`: where a sentence says when (for short answers).
 * `mentions_time(text)`: whether a sentence says when (a month, year, weekday, "yesterday" ...).
 """
 
@@ -135,6 +136,19 @@ def find_dates(text: str, fallback: str = "") -> str:
 
 _TIME_WORDS = re.compile(rf"\b(({'|'.join(MONTHS)})\b|(19|20)\d\d\b|(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b"
                          r"|yesterday|today|last (week|month|year))", re.I)
+
+
+def time_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each date or time phrase the text states, most precise first where they overlap."""
+    spans: list[tuple[int, int]] = []
+    for pat in _STATED[:3]:
+        spans += [(m.start(), m.end()) for m in pat.finditer(text)]
+    spans += [(m.start(), m.end()) for m in _TIME_WORDS.finditer(text)]
+    out: list[tuple[int, int]] = []
+    for a, b in sorted(spans, key=lambda s: (s[0], -(s[1] - s[0]))):
+        if not out or a >= out[-1][1]:
+            out.append((a, b))
+    return out
 
 
 def mentions_time(text: str) -> bool:

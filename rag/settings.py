@@ -75,7 +75,7 @@ class Settings(BaseSettings):
     llm_temperature: float = 0.0
     llm_max_tokens: int = 512
 
-    refusal_threshold: float = Field(0.34, description="Offline answerer: minimum support score to answer (bench/refusal_sweep.py).")
+    refusal_threshold: float = Field(0.38, description="Offline answerer: minimum support score to answer (bench/refusal_sweep.py).")
 
     ui_host: str = "127.0.0.1"
     ui_port: int = 7860

@@ -48,6 +48,7 @@ CSS = """
 .src-card.active .src-context { display: block; }
 .src-card.active .src-quote { display: none; }
 .src-context mark { background: #ffe08a; padding: 0 1px; }
+.src-context mark.answer { background: #ffc44d; font-weight: 600; outline: 1px solid #b07d00; }
 .badge { font-size: 0.75em; padding: 1px 6px; border-radius: 8px; margin-left: 4px; white-space: nowrap; }
 .badge.supported { background: #d4f4dd; color: #135c2a; }
 .badge.weak { background: #fff1c2; color: #6b5200; }
@@ -60,7 +61,7 @@ CSS = """
 HEAD = """
 <script>
 document.addEventListener('click', function (e) {
-  const a = e.target.closest && e.target.closest('a[href^="#cite-"], a[href^="#src-"]');
+  const a = e.target.closest && e.target.closest('a[href^="#cite-"], a[href^="#src-"], a[href^="#lead-"]');
   if (!a) return;
   e.preventDefault(); e.stopPropagation();
   const id = a.getAttribute('href').slice(1);
@@ -100,50 +101,85 @@ def safe_name(name: str) -> str:
     return base[:120]
 
 
-def context_html(text: str, start: int, end: int, width: int = 700) -> str:
-    """The paragraph around text[start:end] with that span in <mark>, HTML-escaped."""
+def context_html(text: str, start: int, end: int, width: int = 700, answer: tuple[int, int] | None = None) -> str:
+    """The paragraph around text[start:end] with that span in <mark> (and the short answer inside it in
+    <mark class="answer">), HTML-escaped."""
     p0 = text.rfind("\n\n", 0, start)
     p0 = 0 if p0 < 0 else p0 + 2
     p1 = text.find("\n\n", end)
     p1 = len(text) if p1 < 0 else p1
     p0 = max(p0, start - width)
     p1 = min(p1, end + width)
-    before, span, after = text[p0:start], text[start:end], text[end:p1]
-    return ("…" if p0 > 0 else "") + html.escape(before) + f"<mark>{html.escape(span)}</mark>" + html.escape(after) + ("…" if p1 < len(text) else "")
+    if answer and start <= answer[0] < answer[1] <= end:
+        a, b = answer
+        span = (html.escape(text[start:a]) + f"<mark class='answer' data-testid='answer-span'>{html.escape(text[a:b])}</mark>"
+                + html.escape(text[b:end]))
+    else:
+        span = html.escape(text[start:end])
+    return (("…" if p0 > 0 else "") + html.escape(text[p0:start]) + f"<mark>{span}</mark>" + html.escape(text[end:p1])
+            + ("…" if p1 < len(text) else ""))
+
+
+VERDICT_LABELS = {"supported": "supported", "weak": "possible answer", "unsupported": "unsupported"}
 
 
 def render_answer(a: Answer) -> str:
-    """Chat markdown: each sentence with citation links and a support badge."""
-    # Only the markers and badges are markup; every sentence is article (or LLM) text shown literally.
+    """Chat markdown: the short answer in bold, then each quoted sentence with citation links and a verdict badge."""
+    # Only the markers, badges and bold are markup; every sentence is article (or LLM) text shown literally.
     if a.refused:
-        msg = f"**Refused:** {md_text(a.answer)}"
-        return msg + (f"\n\n_{md_text(a.notice)}_" if a.notice else "")
+        msg = f"**{md_text(a.answer)}**"
+        if a.notice:
+            msg += f" {md_text(a.notice[:1].upper() + a.notice[1:])}."
+        if a.leads:
+            items = "\n".join(f"- [[{i}]](#lead-{i}) {md_text(ld['title'])} ({md_text(ld['source'])})" for i, ld in enumerate(a.leads, 1))
+            msg += f"\n\nClosest passages, not an answer:\n{items}"
+        return msg
     parts = []
     for s in a.sentences:
         marks = "".join(f"[[{int(n)}]](#cite-{int(n)})" for n in s["citations"])
         verdict = s["verdict"] if s["verdict"] in VERDICTS else "unsupported"
-        label = f"{verdict} · citation repaired" if s.get("repaired") else verdict
-        parts.append(f"{md_text(s['text'])} {marks} <span class=\"badge {verdict}\">{label}</span>")
-    return " ".join(parts)
+        label = VERDICT_LABELS[verdict] + (" · citation repaired" if s.get("repaired") else "")
+        badge = f"<span class=\"badge {verdict}\">{label}</span>"
+        if s.get("role") in ("short_answer", "yes_no"):
+            parts.append(f"**{md_text(s['text'])}** {marks} {badge}\n\n")
+            continue
+        side = f"_{md_text(s['label'])}:_ " if s.get("label") else ""
+        parts.append(f"{side}{md_text(s['text'])} {marks} {badge}" + ("\n\n" if side else " "))
+    return "".join(parts).strip()
+
+
+def _card(anchor: str, heading: str, meta: str, url: str, badge: str, quote: str, context: str) -> str:
+    link = f" · <a href='{html.escape(url)}' target='_blank' rel='noopener noreferrer'>link</a>" if url else ""
+    return (f"<div class='src-card' id='{anchor}' data-testid='{anchor.replace('cite', 'source')}'>"
+            f"<div class='src-head'><b>{heading}</b>{' · ' + meta if meta else ''}{link}{badge}</div>"
+            f"<div class='src-quote'>“{quote[:220]}{'…' if len(quote) > 220 else ''}”</div>"
+            f"<div class='src-context'>{context}</div></div>")
 
 
 def render_sources(a: Answer, corpus: Corpus) -> str:
-    """Sources panel HTML: one card per citation, the cited span highlighted in its paragraph."""
+    """Sources panel HTML: one card per citation (or per lead on a refusal), the cited span highlighted in its paragraph."""
+    if a.refused and a.leads:
+        cards = []
+        for i, ld in enumerate(a.leads, 1):
+            art = corpus.catalog.article(ld["article_id"])
+            meta = " · ".join(html.escape(x) for x in (ld["source"], ld["published_at"]) if x)
+            ctx = context_html(art.text, ld["start"], ld["end"]) if art else html.escape(ld["quote"])
+            cards.append(_card(f"lead-{i}", f"Lead {i} (not an answer): {html.escape(ld['title'])}", meta, safe_url(ld["url"]),
+                               "", html.escape(" ".join(ld["quote"].split())), ctx))
+        return "<div class='src-list'>" + "".join(cards) + "</div>"
     if not a.citations:
         return "<div class='src-empty'>No sources cited.</div>"
     cards = []
+    span = a.answer_span or {}
     for c in a.citations:
         art = corpus.catalog.article(c["article_id"])
         meta = " · ".join(html.escape(x) for x in (c["source"], c["published_at"]) if x)
-        url = safe_url(c["url"])
-        link = f" · <a href='{html.escape(url)}' target='_blank' rel='noopener noreferrer'>link</a>" if url else ""
-        quote = html.escape(" ".join(c["quote"].split()))
-        ctx = context_html(art.text, c["start"], c["end"]) if art else html.escape(c["quote"])
-        cards.append(f"<div class='src-card' id='cite-{c['n']}' data-testid='source-{c['n']}'>"
-                     f"<div class='src-head'><b>[{c['n']}] {html.escape(c['title'])}</b>"
-                     f"{' · ' + meta if meta else ''}{link}<span class='badge {html.escape(c['support'])}'>{html.escape(c['support'])}</span></div>"
-                     f"<div class='src-quote'>“{quote[:220]}{'…' if len(quote) > 220 else ''}”</div>"
-                     f"<div class='src-context'>{ctx}</div></div>")
+        inner = (span["start"], span["end"]) if span.get("n") == c["n"] else None
+        ctx = context_html(art.text, c["start"], c["end"], answer=inner) if art else html.escape(c["quote"])
+        support = c["support"] if c["support"] in VERDICTS else "unsupported"
+        badge = f"<span class='badge {support}'>{VERDICT_LABELS[support]}</span>"
+        cards.append(_card(f"cite-{c['n']}", f"[{c['n']}] {html.escape(c['title'])}", meta, safe_url(c["url"]), badge,
+                           html.escape(" ".join(c["quote"].split())), ctx))
     return "<div class='src-list'>" + "".join(cards) + "</div>"
 
 

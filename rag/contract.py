@@ -1,0 +1,53 @@
+"""The answer contract shared by the CLI's JSON, the library and the UI (README "Answer JSON")."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .corpus import Corpus
+    from .retrieve import Hit
+
+from .citations import Source
+
+REFUSAL = "The articles don't say."
+
+
+@dataclass
+class Answer:
+    """One answered (or refused) question with its citations, verdicts and provenance."""
+
+    question: str
+    answer: str
+    refused: bool
+    backend: str
+    citations: list[dict] = field(default_factory=list)
+    sentences: list[dict] = field(default_factory=list)
+    notice: str = ""
+    removed_citations: list[int] = field(default_factory=list)
+    standalone_question: str = ""
+    prompt_sha256: str = ""
+    latency_ms: float = 0.0
+    llm_raw: str = ""  # the LLM's reply as received, when it was changed or discarded
+    fallback: str = ""  # why the LLM did not answer (LLMError reason, no_citations, unsupported), "" when it did or was not asked
+    short_answer: str = ""  # the phrase/date/number that answers, a span of a cited sentence ("" when none)
+    answer_span: dict | None = None  # {"n", "start", "end"}: where short_answer sits in citation n's article
+    leads: list[dict] = field(default_factory=list)  # on a refusal: the closest passages, not an answer
+    hits: list["Hit"] = field(default_factory=list, repr=False)
+
+    def as_dict(self) -> dict:
+        """The JSON form (optional keys only when set)."""
+        keys = ("question", "answer", "refused", "backend", "citations", "sentences", "notice", "removed_citations",
+                "standalone_question", "prompt_sha256", "latency_ms")
+        optional = ("short_answer", "answer_span", "leads", "llm_raw", "fallback")
+        return {k: getattr(self, k) for k in keys} | {k: getattr(self, k) for k in optional if getattr(self, k)}
+
+
+def to_sources(hits: list["Hit"], corpus: "Corpus") -> list[Source]:
+    """Retrieved hits as numbered sources (1-based in order)."""
+    out = []
+    for h in hits:
+        art = corpus.catalog.article(h.article_id)
+        out.append(Source(h.article_id, h.title, h.source, h.published_at, h.url, art.text, h.start, h.end))
+    return out

@@ -1,0 +1,540 @@
+"""The offline answerer: a short answer, the quoted sentences that hold it, and a verdict on relevance.
+
+Everyone without an LLM sees this answerer, and everyone sees it when the LLM fails, so it only
+says what a quoted sentence shows and says how sure it is. For one question:
+
+1. Shape (`shape_question`): the kind of answer asked for (when -> a date, how many/much -> a
+   number, who -> a name, where -> a place, which/what X -> a name, did/does/is ... -> yes/no),
+   the focus words (stemmed, idf-weighted) without the words that only name the kind of thing
+   asked ("which company", "who is the individual", "which outlet"): the text gives the thing,
+   not its kind. And the outlets and days it names (the retriever's aspects).
+2. Candidates: every sentence of the retrieved passages,
+       score = 0.5 * cosine(question, sentence) + 0.4 * focus coverage + 0.1 * kind cue
+   (only the EMBED_CANDIDATES best by the lexical part are embedded: latency).
+3. Short answer: for which/who/what, the name that the best sentences agree on, counted over
+   distinct articles (names the question already says do not count); for when, the date; for
+   how many/much, the number with its unit; for where, the place. It is a span of a cited
+   sentence (`answer_span`, article offsets), highlighted in the UI's Sources card.
+4. Evidence: when the question names several outlets or reports, one sentence per named side,
+   each cited; otherwise the best one to three sentences, those holding the short answer first.
+5. Yes/no, only when the evidence decides it: which of two reports came first, from their
+   publication dates. Otherwise each side's evidence is laid out without a verdict.
+6. Verdict (relevance, not overlap: every quote matches its own source by construction):
+   "supported" when the kind asked is present, the score clears SUPPORTED_AT and, for a name,
+   the name is found in sentences of at least AGREE articles; "weak" (shown as "possible
+   answer") otherwise; below `refusal_threshold` a refusal that offers the two closest passages
+   as leads. Calibrated on MultiHop-RAG dev by bench/offline_answers.py.
+
+Text in articles is only ever quoted, never executed as instructions.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from .bm25 import stopwords, tokenize
+from .citations import SUPPORTED, WEAK, Sentence, Source, assemble
+from .contract import REFUSAL, Answer
+from .corpus import Corpus
+from .dates import date_key, iso_day, time_spans
+from .llm import Outcome
+from .retrieve import Retriever, query_aspects
+from .text import normalise, sentence_spans
+
+EMBED_CANDIDATES = 12
+SUPPORTED_AT = 0.50  # relevance score from which a typed answer is "supported" (bench/offline_answers.py)
+CORROBORATED_MARGIN = 0.12  # how far below the threshold a corroborated answer may score (bench/refusal_sweep.py)
+CORROBORATE_AGREE = 2  # distinct articles holding the same name that let a borderline match answer
+SUPPORT_AGREE = 3  # distinct articles that must hold a name for it to be "supported" (bench/offline_answers.py)
+VOTE_DEPTH = 8  # best candidates whose names are counted for the short answer
+
+# Words that ask for an answer rather than describe it; they never need to appear in the text.
+_GENERIC = set(tokenize("name named names mention mentioned mentions article articles say says tell report reports reported "
+                        "reporting according give list describe explain happen happened discuss discussed suggest "
+                        "suggests indicate indicates claim claims"))
+_KIND_NOUNS = set(tokenize("individual person people man woman company companies firm organisation organization entity "
+                           "outlet publication source role position title country city place team player group "
+                           "platform product event thing figure business brand nation state"))
+_AUX = {"did", "does", "do", "is", "was", "were", "are", "has", "have", "had", "can", "could", "will", "would", "should"}
+_WH = {"which", "what", "who", "whom", "whose", "when", "where", "how"}
+_NUMBER = re.compile(r"(?:[$£€¥]\s?)?\b\d[\d,.]*(?:\s?(?:%|percent|per cent|million|billion|trillion|thousand|"
+                     r"bn|m|k)\b)?(?:\s+(?!(?:and|or|the|a|of|in|on|to|for|by|at|as|is|was|were)\b)[a-z][\w-]*)?", re.I)
+_WORD_NUMBER = re.compile(r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?|"
+                          r"thousands?|millions?|billions?)\b(?:\s+[a-z][\w-]*)?", re.I)
+_ENTITY = re.compile(r"\b[A-Z][\w'’&.-]*[\w&]|\b[A-Z]\b")
+_CONNECT = {"of", "de", "la", "van", "von", "and", "&", "for", "the"}
+_PLACE_PREP = re.compile(r"\b(?:in|at|from|near|across|outside|inside)\s+(?:the\s+)?$", re.I)
+_ORDER = re.compile(r"\b(?:published|released|reported|posted|came out|appeared|written)\b[^?]{0,60}?\b"
+                    r"(before|after|earlier than|later than|prior to)\b", re.I)
+
+
+@dataclass
+class Shape:
+    """What a question asks for."""
+
+    kind: str  # when | number | who | which | where | yesno | other
+    focus: dict[str, float]  # stemmed focus word -> idf weight
+    said: set[str]  # lower-cased words the question already says (names there are not answers)
+    head: set[str] = field(default_factory=set)  # stems naming the kind of thing asked ("divis" in "which divisions")
+    aspects: list[tuple[str | None, int]] = field(default_factory=list)  # (outlet, YYYYMMDD or 0)
+
+    @property
+    def wants_name(self) -> bool:
+        return self.kind in ("who", "which", "where")
+
+
+def _clause_kind(question: str) -> tuple[str, str]:
+    """(kind, the words after the wh-word) from the first clause that opens with a wh-word or auxiliary."""
+    for clause in re.split(r"[,;:]\s*", question.strip()):
+        words = clause.split()
+        if not words:
+            continue
+        first = words[0].lower()
+        rest = " ".join(words[1:])
+        if first in _WH:
+            if first == "how":
+                return ("number", rest) if re.match(r"(many|much)\b", rest, re.I) else ("other", rest)
+            if first in ("who", "whom", "whose"):
+                return "who", rest
+            if first in ("when", "where"):
+                return first, rest
+            if re.match(r"(year|date|day|month|time)\b", rest, re.I):
+                return "when", rest
+            if re.match(r"(number|amount|percentage|price|share|total|sum|score)\b", rest, re.I):
+                return "number", rest
+            if first == "what" and (not words[1:] or words[1].lower() in _AUX):
+                return "other", rest  # "what did X say", "what is X described as": no name is asked for
+            return "which", rest
+        if first in _AUX:
+            return "yesno", rest
+    return "other", ""
+
+
+def _bare(word: str) -> str:
+    """A word as compared with the question's: lower case, no surrounding punctuation or possessive."""
+    w = word.replace("’", "'").strip(".,'\"?!:;()“”").lower()
+    return w[:-2] if w.endswith("'s") else w
+
+
+def shape_question(question: str, idf: Callable[[str], float], outlets: list[str]) -> Shape:
+    """The kind of answer asked for, the weighted focus words and the named outlets/days."""
+    kind, rest = _clause_kind(question)
+    kind_words = set(_KIND_NOUNS)
+    head: set[str] = set()
+    if kind in ("which", "who"):
+        # "which NFL team", "who is the individual": the words naming the kind of thing asked.
+        m = re.match(r"(?:is|was|are|were)?\s*(?:the\s+)?((?:[\w-]+\s+){0,2}?[\w-]+)(?=[\s,]+(?:that|who|which|is|was|are|were|has|had|"
+                     r"have|does|did|do|can|could|will|would|,|according|featured|recently|mentioned|in|of|from|whose|known))",
+                     rest + " ,", re.I)
+        if m:
+            head = set(tokenize(m.group(1).split()[-1]))
+            kind_words |= set(tokenize(m.group(1)))
+        elif kind == "which" and rest.split():
+            head = set(tokenize(rest.split()[0]))  # "which ministry oversees ...": the word after "which"
+            kind_words |= head
+    words = [w for w in dict.fromkeys(tokenize(question)) if w not in _GENERIC and w not in kind_words]
+    words = words or [w for w in dict.fromkeys(tokenize(question)) if w not in _GENERIC] or list(dict.fromkeys(tokenize(question)))
+    said = {_bare(w) for w in question.split()}
+    return Shape(kind, {w: idf(w) for w in words}, said, head=head, aspects=query_aspects(question, outlets))
+
+
+# ---------------------------------------------------------------------------------------------
+# Short answers: spans of a sentence
+# ---------------------------------------------------------------------------------------------
+
+def name_spans(text: str, said: set[str]) -> list[tuple[int, int]]:
+    """Capitalised names in `text` (leading function words dropped) that the question does not already say."""
+    stop = stopwords()
+    out: list[tuple[int, int]] = []
+    toks = list(_ENTITY.finditer(text))
+    i = 0
+    while i < len(toks):
+        a, b = toks[i].start(), toks[i].end()
+        j = i + 1
+        while j < len(toks):
+            gap = text[b:toks[j].start()]
+            if gap == " " or (gap.strip().lower() in _CONNECT and len(gap) <= 6 and gap.startswith(" ") and gap.endswith(" ")):
+                b = toks[j].end()
+                j += 1
+            else:
+                break
+        i = j
+        words = text[a:b].split()
+        while words and (words[0].lower() in stop or words[0].lower().rstrip(".") in _LEADING):
+            a += len(words[0]) + 1
+            words = words[1:]
+        surface = text[a:b]
+        for suffix in ("'s", "’s", "."):
+            if surface.endswith(suffix):
+                b -= len(suffix)
+                surface = surface[: -len(suffix)]
+        if not surface or len(surface) < 2:
+            continue
+        if " " not in surface and not text[:a].strip(" \"'“‘("):
+            continue  # one capitalised word opening the sentence is usually just a capital ("Even", "Users")
+        if " " not in surface and _DEMONYM.search(surface) and re.match(r"\s+[a-z]", text[b:]):
+            continue  # "Iraqi security forces", "American planes": an adjective, not a name
+        low = [_bare(w) for w in surface.split()]
+        if all(w in said or w in stop for w in low) or all(w in _LEADING for w in low):
+            continue
+        out.append((a, b))
+    return out
+
+
+_ORD = r"(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|\d+(?:st|nd|rd|th))"
+_ORDINAL_PHRASE = re.compile(rf"\b{_ORD}(?:(?:,\s*|\s+and\s+|\s+or\s+|,\s+and\s+){_ORD})*\s+([a-z][\w-]*)", re.I)
+_DEMONYM = re.compile(r"(?:ian|ean|ese|ish|i|an)$")
+_LEADING = {"during", "under", "following", "despite", "since", "with", "without", "about", "among", "between", "within",
+            "through", "throughout", "amid", "against", "according", "after", "before", "when", "while", "if", "as", "mr", "ms", "mrs", "dr", "however", "meanwhile",
+            "also", "still", "yet", "now", "then", "here", "there", "last", "next", "this", "that", "these", "those",
+            "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january", "february", "march",
+            "april", "may", "june", "july", "august", "september", "october", "november", "december", "sept", "oct",
+            "nov", "dec", "jan", "feb", "aug", "i", "we", "you", "they", "he", "she", "it", "his", "her", "their", "our",
+            "its", "my", "your", "one", "two", "three", "first", "second", "third", "new", "former", "many", "some"}
+
+
+def _name_prior(shape: Shape, name: str) -> float:
+    """How likely a span is the kind asked for: "who" wants a person (a full name, not an acronym);
+    an ordinal phrase ending in the noun asked for ("fifth and eighth divisions") is that kind by its words."""
+    if shape.head and (_ORDINAL_PHRASE.fullmatch(name) or set(tokenize(name)) & shape.head):
+        return 2.5 if _ORDINAL_PHRASE.fullmatch(name) else 1.5  # it says its kind: "fifth and eighth divisions", "Ministry of Interior"
+    if shape.kind != "who":
+        return 1.0
+    if name.isupper():
+        return 0.3
+    return 1.5 if " " in name else 1.0
+
+
+def _focus_positions(text: str, focus: dict[str, float]) -> list[int]:
+    """Character positions of the question's focus words in a sentence."""
+    out = []
+    for m in re.finditer(r"[\w'’-]+", text):
+        stems = tokenize(m.group())
+        if stems and stems[0] in focus:
+            out.append(m.start())
+    return out
+
+
+def _proximity(a: int, b: int, near: list[int]) -> float:
+    """1 for a span next to the question's words, falling with distance (0.5 when none are in the sentence)."""
+    if not near:
+        return 0.5
+    d = min(0 if a <= p < b else min(abs(p - a), abs(p - b)) for p in near)
+    return 1.0 / (1.0 + d / 80)
+
+
+def number_spans(text: str, said: set[str]) -> list[tuple[int, int]]:
+    """Numbers with their unit ("$26.3 billion", "153 yards", "40%") that the question does not already say."""
+    out = []
+    for m in list(_NUMBER.finditer(text)) + list(_WORD_NUMBER.finditer(text)):
+        head = m.group(0).split()[0].strip("$£€¥").rstrip(".,").lower()
+        if head in said:
+            continue
+        a, b = m.start(), m.end()
+        while b > a and text[b - 1] in ".,;:":
+            b -= 1
+        out.append((a, b))
+    return sorted(out)
+
+
+def place_spans(text: str, said: set[str]) -> list[tuple[int, int]]:
+    """Names that follow "in/at/from/near ..." (places)."""
+    return [(a, b) for a, b in name_spans(text, said) if _PLACE_PREP.search(text[max(0, a - 12):a])]
+
+
+def ordinal_spans(text: str, head: set[str]) -> list[tuple[int, int]]:
+    """Ordinal phrases ending in the noun asked for: "the fifth and eighth divisions" for "which divisions"."""
+    return [(m.start(), m.end()) for m in _ORDINAL_PHRASE.finditer(text) if set(tokenize(m.group(1))) & head]
+
+
+def kind_spans(kind: str, text: str, said: set[str], head: set[str] = frozenset()) -> list[tuple[int, int]]:
+    """Spans of `text` of the kind the question asks for ([] for yes/no and open questions)."""
+    if kind == "when":
+        return [(a, b) for a, b in time_spans(text) if text[a:b].lower() not in said]
+    if kind == "number":
+        return number_spans(text, said)
+    if kind == "where":
+        return place_spans(text, said) or name_spans(text, said)
+    if kind in ("who", "which"):
+        return ordinal_spans(text, head) + name_spans(text, said)
+    return []
+
+
+# ---------------------------------------------------------------------------------------------
+# The answerer
+# ---------------------------------------------------------------------------------------------
+
+@dataclass
+class Candidate:
+    """One sentence of a retrieved passage, scored against the question."""
+
+    source: int  # 0-based index into sources
+    start: int
+    end: int
+    text: str
+    score: float = 0.0
+    cos: float = 0.0
+    lex: float = 0.0
+    typed: list[tuple[int, int]] = field(default_factory=list)  # spans of the kind asked (sentence offsets)
+    vec: np.ndarray | None = None
+
+    @property
+    def match(self) -> float:
+        """How well the sentence matches the question, leaving out the kind cue (the refusal score)."""
+        return 0.5 * self.cos + 0.4 * self.lex
+
+
+@dataclass
+class Short:
+    """The short answer: its text and where it sits (candidate, sentence offsets), with its agreement."""
+
+    text: str
+    cand: Candidate
+    a: int
+    b: int
+    agree: int  # distinct articles whose best sentences hold it
+
+
+class OfflineAnswerer:
+    """Extractive answerer: a short answer and quoted evidence, cited, with a relevance verdict."""
+
+    backend = "offline-extractive"
+
+    def __init__(self, corpus: Corpus, threshold: float):
+        self.corpus = corpus
+        self.threshold = threshold
+        self.outlets = Retriever(corpus).known_sources
+
+    def shape(self, question: str) -> Shape:
+        """The question's shape over this corpus's idf and outlets."""
+        return shape_question(question, self.corpus.bm25.idf, self.outlets())
+
+    def score(self, question: str, sources: list[Source], context: str | None = None,
+              shape: Shape | None = None) -> list[Candidate]:
+        """Every sentence of the sources, scored against the question, best first.
+
+        `context` (a follow-up's question plus the previous one) replaces the question for the
+        embedding part only, so a pronoun's referent counts while the words asked still lead.
+        """
+        shape = shape or self.shape(question)
+        cands: list[Candidate] = []
+        seen: set[tuple[str, int]] = set()
+        for i, src in enumerate(sources):
+            for sp in sentence_spans(src.article_text, src.start, src.end):
+                key = (src.article_id, sp.start)
+                text = src.article_text[sp.start:sp.end]
+                if key in seen or len(text) < 20:
+                    continue
+                seen.add(key)
+                cands.append(Candidate(i, sp.start, sp.end, text))
+        if not cands:
+            return []
+        total = sum(shape.focus.values()) or 1.0
+        for c in cands:
+            words = set(tokenize(c.text))
+            c.lex = sum(wt for w, wt in shape.focus.items() if w in words) / total
+            c.typed = kind_spans(shape.kind, c.text, shape.said, shape.head)
+            cue = bool(c.typed) if shape.kind not in ("yesno", "other") else False
+            c.score = 0.4 * c.lex + 0.1 * cue
+        # Embedding every sentence dominates latency on CPU; the lexical part is cheap, so only the
+        # best EMBED_CANDIDATES by it are embedded, with the best of each named outlet kept in.
+        cands.sort(key=lambda c: (-c.score, c.source))
+        keep = cands[:EMBED_CANDIDATES]
+        for outlet, day in shape.aspects:
+            side = [c for c in cands if _on_side(sources[c.source], outlet, day)][:2]
+            keep += [c for c in side if c not in keep]
+        embedder = self.corpus.embedder
+        qv = np.asarray(embedder.embed_query(context or question), dtype=np.float32)  # cached from retrieval
+        sv = embedder.embed_documents([normalise(c.text) for c in keep])
+        for c, v in zip(keep, sv):
+            c.vec = v
+            c.cos = float(v @ qv)
+            c.score += 0.5 * c.cos
+        keep.sort(key=lambda c: -c.score)
+        return keep
+
+    def answer(self, question: str, sources: list[Source], context: str | None = None,
+               on_token: Callable[[str], None] | None = None) -> Outcome:
+        """The short answer with its evidence, or a refusal (with leads) when nothing relevant scores high enough."""
+        shape = self.shape(context or question) if context else self.shape(question)
+        return Outcome(self.compose(question, shape, sources, self.score(question, sources, context, shape)))
+
+    def compose(self, question: str, shape: Shape, sources: list[Source], cands: list[Candidate]) -> Answer:
+        """The answer from scored candidates (best first): short answer, evidence, verdicts; or a refusal."""
+        # Refusal looks at the match alone: a date or a name is in most sentences, so the kind cue
+        # says nothing about whether the question is answered here (bench/refusal_sweep.py).
+        best = max((c.match for c in cands), default=0.0)
+        if best < self.threshold - CORROBORATED_MARGIN:
+            return self.refusal(question, sources, cands, best)
+        sides = self.sides(shape, sources, cands)
+        short = self.short_answer(shape, cands, sources)
+        if best < self.threshold and not self.corroborated(shape, sides, short):
+            return self.refusal(question, sources, cands, best)
+        chosen = self.evidence(cands, sides, short)
+        verdict = self.verdict(shape, chosen[0], short)
+        sentences = []
+        if short is not None and short.cand in chosen:
+            s = Sentence(text=short.text, cites=[short.cand.source + 1], verdict=verdict, score=round(short.cand.score, 3))
+            s.spans = {short.cand.source + 1: (short.cand.start, short.cand.end)}
+            s.role = "short_answer"
+            sentences.append(s)
+        decided = self.decide(question, shape, chosen, sides, sources)
+        if decided:
+            s = Sentence(text=decided[0], cites=[c.source + 1 for c in decided[1]], verdict=SUPPORTED, score=1.0)
+            s.spans = {c.source + 1: (c.start, c.end) for c in decided[1]}
+            s.role = "yes_no"
+            sentences.append(s)
+        for c in chosen:
+            label = sources[c.source].source if len(sides) > 1 else ""
+            if len(sides) > 1:  # each side is judged on its own
+                sv = SUPPORTED if self._relevant(shape, c) else WEAK
+            else:
+                sv = verdict if c is chosen[0] or (verdict == SUPPORTED and self._relevant(shape, c)) else WEAK
+            s = Sentence(text=normalise(c.text), cites=[c.source + 1], verdict=sv, score=round(c.score, 3))
+            s.spans = {c.source + 1: (c.start, c.end)}
+            s.label = label
+            sentences.append(s)
+        validated = assemble(sentences, sources, mark_unsupported=False)
+        result = Answer(question, validated.answer, False, self.backend, validated.citations, validated.sentence_dicts())
+        if short is not None and short.cand in chosen:
+            n = next(s.cites[0] for s in sentences if getattr(s, "role", "") == "short_answer")
+            result.short_answer = short.text
+            result.answer_span = {"n": n, "start": short.cand.start + short.a, "end": short.cand.start + short.b}
+        missing = [o for (o, _), side in zip(shape.aspects, sides) if o and not side] if len(shape.aspects) > 1 else []
+        if missing:
+            result.notice = "no retrieved passage is from " + ", ".join(dict.fromkeys(missing))
+        return result
+
+    # -- parts ---------------------------------------------------------------------------------
+
+    def refusal(self, question: str, sources: list[Source], cands: list[Candidate], best: float) -> Answer:
+        """A refusal that offers the two closest passages (from different articles) as leads."""
+        leads, seen = [], set()
+        for c in cands:
+            src = sources[c.source]
+            if src.article_id in seen:
+                continue
+            seen.add(src.article_id)
+            leads.append({"article_id": src.article_id, "title": src.title, "source": src.source, "published_at": src.published_at,
+                          "url": src.url, "quote": c.text, "start": c.start, "end": c.end})
+            if len(leads) == 2:
+                break
+        why = "none of the passages found answers the question" if cands else "no passage matched the question"
+        return Answer(question, REFUSAL, True, self.backend, notice=why, leads=leads)
+
+    def sides(self, shape: Shape, sources: list[Source], cands: list[Candidate]) -> list[list[Candidate]]:
+        """Candidates per named outlet/report when the question names several, else one list of all."""
+        if len(shape.aspects) < 2:
+            return [cands]
+        return [[c for c in cands if _on_side(sources[c.source], outlet, day)] for outlet, day in shape.aspects]
+
+    def short_answer(self, shape: Shape, cands: list[Candidate], sources: list[Source]) -> Short | None:
+        """The phrase/date/number that answers, as a span of one of the best sentences (None when none)."""
+        if shape.kind in ("yesno", "other"):
+            return None
+        top = [c for c in cands[:VOTE_DEPTH] if c.match >= self.threshold - CORROBORATED_MARGIN]
+        if not shape.wants_name:
+            for c in top:  # the best sentence that holds a date / number
+                if c.typed:
+                    a, b = c.typed[0]
+                    return Short(c.text[a:b], c, a, b, 1)
+            return None
+        # Names: vote over the best sentences, weighted by score, counting distinct articles.
+        weight: dict[str, float] = {}
+        arts: dict[str, set[str]] = {}
+        where: dict[str, tuple[Candidate, int, int]] = {}
+        for c in top:
+            near = _focus_positions(c.text, shape.focus)
+            for a, b in c.typed:
+                key = c.text[a:b].lower()
+                # Squared score: the best sentence leads; agreement across articles is counted separately.
+                weight[key] = weight.get(key, 0.0) + c.score ** 2 * _name_prior(shape, c.text[a:b]) * _proximity(a, b, near)
+                arts.setdefault(key, set()).add(sources[c.source].article_id)
+                where.setdefault(key, (c, a, b))
+        if not weight:
+            return None
+        # A longer name holds a shorter one ("Google Play" mentions Google; "Sam Bankman-Fried" is
+        # Bankman-Fried): each name is credited with the longer names that contain it.
+        total = dict(weight)
+        agree = {k: set(v) for k, v in arts.items()}
+        contains = {k: [x for x in weight if x != k and re.search(rf"(?<![\w-]){re.escape(k)}(?![\w-])", x)] for k in weight}
+        for k, longer in contains.items():
+            for x in longer:
+                total[k] += weight[x]
+                agree[k] |= arts[x]
+        key = max(weight, key=lambda k: (len(agree[k]), total[k]))
+        # Shown in full where some sentence gives a first name + surname ("Sam Bankman-Fried").
+        c, a, b = where[key]
+        if " " not in key:
+            for other in cands:
+                m = re.search(rf"\b[A-Z][a-z]+ {re.escape(c.text[a:b])}\b", other.text)
+                if m and other.vec is not None:
+                    c, a, b = other, m.start(), m.end()
+                    break
+        return Short(c.text[a:b], c, a, b, len(agree[key]))
+
+    def evidence(self, cands: list[Candidate], sides: list[list[Candidate]], short: Short | None) -> list[Candidate]:
+        """The sentences to quote: one per named side, or the best 1-3 (the short answer's own first)."""
+        if len(sides) > 1:
+            chosen = []
+            for side in sides:
+                pick = next((c for c in side if c not in chosen and c.vec is not None), None)
+                if pick is not None:
+                    chosen.append(pick)
+            if short is not None and short.cand not in chosen:
+                chosen.insert(0, short.cand)
+            return chosen or [cands[0]]
+        first = short.cand if short is not None else cands[0]
+        chosen = [first]
+        for c in cands[:8]:
+            if len(chosen) == 3 or c.match < self.threshold - CORROBORATED_MARGIN or c.score < 0.85 * cands[0].score:
+                break
+            if c is first or any(float(c.vec @ x.vec) > 0.8 for x in chosen):
+                continue  # says the same as a chosen sentence (e.g. a syndicated copy)
+            chosen.append(c)
+        return chosen
+
+    def corroborated(self, shape: Shape, sides: list[list[Candidate]], short: Short | None) -> bool:
+        """Several articles hold the same name, or every outlet/report the question names has a passage."""
+        if short is not None and short.agree >= CORROBORATE_AGREE:
+            return True
+        return len(sides) > 1 and all(sides)
+
+    def _relevant(self, shape: Shape, c: Candidate) -> bool:
+        typed_ok = bool(c.typed) or shape.kind in ("yesno", "other")
+        return typed_ok and c.score >= SUPPORTED_AT
+
+    def verdict(self, shape: Shape, first: Candidate, short: Short | None) -> str:
+        """"supported" when the sentence holds the kind asked, scores high, and (names) several articles agree."""
+        if shape.kind in ("when", "number", "where") and short is None:
+            return WEAK  # a date/number/place question whose evidence holds none is never "supported"
+        if shape.wants_name:  # several articles naming the same answer is what makes a name right
+            return SUPPORTED if short is not None and short.agree >= SUPPORT_AGREE else WEAK
+        return SUPPORTED if self._relevant(shape, first) else WEAK
+
+    def decide(self, question: str, shape: Shape, chosen: list[Candidate], sides: list[list[Candidate]],
+               sources: list[Source]) -> tuple[str, list[Candidate]] | None:
+        """("Yes."/"No.", the two sides) when the question asks which of two reports came first and their dates say."""
+        if shape.kind != "yesno" or len(sides) != 2 or not all(sides):
+            return None
+        m = _ORDER.search(question)
+        if not m:
+            return None
+        a, b = sides[0][0], sides[1][0]
+        da, db = date_key(sources[a.source].published_at), date_key(sources[b.source].published_at)
+        if not da or not db or da == db:
+            return None
+        first = m.group(1).lower() in ("before", "earlier than", "prior to")
+        yes = (da < db) == first
+        return ("Yes" if yes else "No") + f": {iso_day(da)} vs {iso_day(db)}.", [a, b]
+
+
+def _on_side(src: Source, outlet: str | None, day: int) -> bool:
+    """Whether a source is from the named outlet (and day, when one is named)."""
+    if outlet and src.source != outlet:
+        return False
+    return not day or date_key(src.published_at) == day
