@@ -36,7 +36,7 @@ QUERIES = ROOT.parent / "shared/data/multihop-rag/queries-dev.json"
 
 def run_eval(code_root: Path, data_dir: str, limit: int, out: Path) -> dict:
     """One offline eval run with the code under `code_root` (imported from there, not from site-packages)."""
-    cmd = [sys.executable, "-c", "import sys; sys.path.insert(0, sys.argv[1]); from rag.cli import run; sys.argv = ["rag"] + sys.argv[2:]; run()",
+    cmd = [sys.executable, "-c", "import sys; sys.path.insert(0, sys.argv[1]); from rag.cli import run; sys.argv = ['rag'] + sys.argv[2:]; run()",
            str(code_root), "--data-dir", data_dir, "eval", str(QUERIES), "--offline", "--json", str(out)]
     if limit:
         cmd += ["--limit", str(limit)]
