@@ -43,6 +43,7 @@ NUMBER = re.compile(r"\b\d[\d,.]*\b")
 SUPPORTED, WEAK, UNSUPPORTED = "supported", "weak", "unsupported"
 SUPPORTED_AT, WEAK_AT = 0.55, 0.40
 _LEVELS = [UNSUPPORTED, WEAK, SUPPORTED]
+VERDICT_LABELS = {SUPPORTED: "supported", WEAK: "possible answer", UNSUPPORTED: "unsupported"}  # as users see them
 
 
 @dataclass

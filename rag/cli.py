@@ -187,7 +187,8 @@ def delete(article: list[str] = typer.Argument(..., help="Article id, id prefix 
 
 
 def print_answer(result) -> None:
-    """Human-readable answer: text, backend/notice line, numbered sources with quoted spans."""
+    """Human-readable answer: text, backend/notice line, numbered sources with quoted spans, leads on a refusal."""
+    from .citations import VERDICT_LABELS
     out.print(term_text(result.answer), highlight=False)
     line = f"[dim]answered by {result.backend}" + (" (refused)" if result.refused else "") + "[/dim]"
     out.print(line)
@@ -195,10 +196,17 @@ def print_answer(result) -> None:
         out.print(f"[yellow]notice:[/yellow] {term_text(result.notice)}", highlight=False)
     for c in result.citations:
         meta = term_text(", ".join(x for x in (c["source"], c["published_at"]) if x))
-        out.print(f"[bold]\\[{c['n']}][/bold] {term_text(c['title'])}" + (f" ({meta})" if meta else "") + f" [dim]{c['support']}[/dim]", highlight=False)
+        label = VERDICT_LABELS.get(c["support"], c["support"])
+        out.print(f"[bold]\\[{c['n']}][/bold] {term_text(c['title'])}" + (f" ({meta})" if meta else "") + f" [dim]{label}[/dim]", highlight=False)
         out.print(f"    \u201c{term_text(' '.join(c['quote'].split()))}\u201d", highlight=False)
         if safe_url(c["url"]):
             out.print(f"    {term_text(c['url'])}", highlight=False)
+    if result.leads:
+        out.print("closest passages, not an answer:")
+        for i, lead in enumerate(result.leads, 1):
+            meta = term_text(", ".join(x for x in (lead["source"], lead["published_at"]) if x))
+            out.print(f"  {i}. {term_text(lead['title'])}" + (f" ({meta})" if meta else ""), highlight=False)
+            out.print(f"    \u201c{term_text(' '.join(lead['quote'].split()))}\u201d", highlight=False)
 
 
 def _print_piece(piece: str) -> None:

@@ -128,11 +128,11 @@ def load_file(path: str | os.PathLike, max_bytes: int = 20 * 1024 * 1024) -> tup
     base = str(p.resolve())  # identity of the file, whatever the working directory
     if ext == ".pdf":
         return [_load_pdf(raw, origin, base)], []
-    text = _decode(raw, origin)
+    text = decode_bytes(raw, origin)
     if not text.strip():
         raise IngestError(origin, "file holds only whitespace; add the article text or remove the file")
     if ext in (".html", ".htm"):
-        return [_load_html(text, origin, base)], []
+        return [load_html(text, origin, base)], []
     if ext == ".json":
         return _load_json(text, origin, base)
     if ext == ".jsonl":
@@ -140,7 +140,8 @@ def load_file(path: str | os.PathLike, max_bytes: int = 20 * 1024 * 1024) -> tup
     return [_load_text(text, origin, base)], []
 
 
-def _decode(raw: bytes, origin: str) -> str:
+def decode_bytes(raw: bytes, origin: str) -> str:
+    """Bytes of a file or web page as text (UTF-8, its BOMs, or the declared/detected encoding)."""
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             return raw.decode("utf-16")
@@ -212,7 +213,8 @@ def _article(origin: str, title: str, body: str, meta: dict[str, Any], key_base:
     )
 
 
-def _load_html(html: str, origin: str, base: str) -> Article:
+def load_html(html: str, origin: str, base: str) -> Article:
+    """An HTML page as an article: main text and metadata by trafilatura (no markup, no scripts)."""
     import trafilatura
 
     body = trafilatura.extract(html, output_format="txt", include_comments=False, include_tables=False, favor_recall=True)

@@ -68,8 +68,11 @@ _WORD_NUMBER = re.compile(r"\b(one|two|three|four|five|six|seven|eight|nine|ten|
 _ENTITY = re.compile(r"\b[A-Z][\w'’&.-]*[\w&]|\b[A-Z]\b")
 _CONNECT = {"of", "de", "la", "van", "von", "and", "&", "for", "the"}
 _PLACE_PREP = re.compile(r"\b(?:in|at|from|near|across|outside|inside)\s+(?:the\s+)?$", re.I)
-_ORDER = re.compile(r"\b(?:published|released|reported|posted|came out|appeared|written)\b[^?]{0,60}?\b"
-                    r"(before|after|earlier than|later than|prior to)\b", re.I)
+_ORDER = re.compile(r"\b(?:published|released|posted|came out|appeared|reported)\s+(before|after|earlier than|later than|prior to)\s+"
+                    r"(?:the\s+)?(?:articles?\s+|reports?\s+|story\s+|piece\s+|coverage\s+)?(?:by\s+|from\s+|in\s+|of\s+)?['‘“\"]?(.*)", re.I)
+# A question about what the reports say, not only about their order: dates alone cannot answer it.
+_CONTENT_ASKED = re.compile(r"consisten|chang|agree|same|align|differ|similar|contradict|support|suggest|indicat|"
+                            r"\bclaim|\bboth\b|\bwhile\b|\bwhereas\b", re.I)
 
 
 @dataclass
@@ -268,7 +271,7 @@ def kind_spans(kind: str, text: str, said: set[str], head: set[str] = frozenset(
 # The answerer
 # ---------------------------------------------------------------------------------------------
 
-@dataclass
+@dataclass(eq=False)  # compared by identity: the same sentence object, never by its vector
 class Candidate:
     """One sentence of a retrieved passage, scored against the question."""
 
@@ -444,19 +447,27 @@ class OfflineAnswerer:
                     return Short(c.text[a:b], c, a, b, 1)
             return None
         # Names: vote over the best sentences, weighted by score, counting distinct articles.
-        weight: dict[str, float] = {}
-        arts: dict[str, set[str]] = {}
+        per_article: dict[tuple[str, str], float] = {}
         where: dict[str, tuple[Candidate, int, int]] = {}
         for c in top:
             near = _focus_positions(c.text, shape.focus)
             for a, b in c.typed:
                 key = c.text[a:b].lower()
-                # Squared score: the best sentence leads; agreement across articles is counted separately.
-                weight[key] = weight.get(key, 0.0) + c.score ** 2 * _name_prior(shape, c.text[a:b]) * _proximity(a, b, near)
-                arts.setdefault(key, set()).add(sources[c.source].article_id)
-                where.setdefault(key, (c, a, b))
-        if not weight:
+                # Squared score: the best sentence leads. An article votes once per name (its best
+                # mention), so a name repeated in one article does not outvote agreement across articles.
+                vote = c.score ** 2 * _name_prior(shape, c.text[a:b]) * _proximity(a, b, near)
+                slot = (key, sources[c.source].article_id)
+                if vote > per_article.get(slot, 0.0):
+                    per_article[slot] = vote
+                    if key not in where or vote > where[key][3]:
+                        where[key] = (c, a, b, vote)
+        if not per_article:
             return None
+        weight: dict[str, float] = {}
+        arts: dict[str, set[str]] = {}
+        for (key, art), vote in per_article.items():
+            weight[key] = weight.get(key, 0.0) + vote
+            arts.setdefault(key, set()).add(art)
         # A longer name holds a shorter one ("Google Play" mentions Google; "Sam Bankman-Fried" is
         # Bankman-Fried): each name is credited with the longer names that contain it.
         total = dict(weight)
@@ -468,7 +479,7 @@ class OfflineAnswerer:
                 agree[k] |= arts[x]
         key = max(weight, key=lambda k: (len(agree[k]), total[k]))
         # Shown in full where some sentence gives a first name + surname ("Sam Bankman-Fried").
-        c, a, b = where[key]
+        c, a, b, _ = where[key]
         if " " not in key:
             for other in cands:
                 m = re.search(rf"\b[A-Z][a-z]+ {re.escape(c.text[a:b])}\b", other.text)
@@ -488,12 +499,13 @@ class OfflineAnswerer:
             if short is not None and short.cand not in chosen:
                 chosen.insert(0, short.cand)
             return chosen or [cands[0]]
-        first = short.cand if short is not None else cands[0]
-        chosen = [first]
-        for c in cands[:8]:
+        # The best sentence is always quoted; the short answer's own sentence comes first when it differs.
+        chosen = [short.cand] if short is not None and short.cand is not cands[0] else []
+        chosen.append(cands[0])
+        for c in cands[1:8]:
             if len(chosen) == 3 or c.match < self.threshold - CORROBORATED_MARGIN or c.score < 0.85 * cands[0].score:
                 break
-            if c is first or any(float(c.vec @ x.vec) > 0.8 for x in chosen):
+            if c in chosen or any(float(c.vec @ x.vec) > 0.8 for x in chosen):
                 continue  # says the same as a chosen sentence (e.g. a syndicated copy)
             chosen.append(c)
         return chosen
@@ -521,8 +533,11 @@ class OfflineAnswerer:
         """("Yes."/"No.", the two sides) when the question asks which of two reports came first and their dates say."""
         if shape.kind != "yesno" or len(sides) != 2 or not all(sides):
             return None
+        # Only "was X published before Y?": the comparative must lead straight to the second outlet named,
+        # and nothing about the reports' content may be asked.
         m = _ORDER.search(question)
-        if not m:
+        second = shape.aspects[1][0] or ""
+        if not m or not second or not m.group(2).lower().startswith(second.lower()) or _CONTENT_ASKED.search(question):
             return None
         a, b = sides[0][0], sides[1][0]
         da, db = date_key(sources[a.source].published_at), date_key(sources[b.source].published_at)

@@ -118,6 +118,10 @@ class Catalog:
     def has(self, article_id: str) -> bool:
         return bool(self._rows("SELECT 1 FROM articles WHERE id=?", (article_id,)))
 
+    def has_url(self, url: str) -> bool:
+        """Whether an article with this web address is stored."""
+        return bool(self._rows("SELECT 1 FROM articles WHERE url=? OR key=? LIMIT 1", (url, url)))
+
     def ids_for_key(self, key: str) -> list[str]:
         return [r[0] for r in self._rows("SELECT id FROM articles WHERE key=?", (key,))]
 

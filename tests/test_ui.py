@@ -83,10 +83,13 @@ def test_ask_click_citation_shows_highlighted_passage(page):
     expect(context).to_be_hidden()
     marker.click()
     expect(page.locator("#cite-1")).to_have_class(re.compile(r"\bactive\b"))
-    mark = page.locator("#cite-1 .src-context mark")
+    mark = page.locator("#cite-1 .src-context > mark")
     expect(mark).to_be_visible()
     expect(mark).to_contain_text("fifth and eighth divisions")
-    expect(chat).to_contain_text("supported")
+    # the short answer opens the answer and is highlighted inside the cited span
+    expect(chat.locator("strong").first).to_have_text("fifth and eighth divisions")
+    expect(page.locator("#cite-1 [data-testid=answer-span]")).to_have_text("fifth and eighth divisions")
+    expect(chat).to_contain_text("possible answer")  # one article: nothing corroborates the name
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "ask-1280x800.png"))
     # the highlighted span is visible inside the panel without scrolling the whole page
@@ -98,7 +101,14 @@ def test_refusal_is_shown_as_such(page):
     from playwright.sync_api import expect
 
     ask(page, "What is the capital of France?")
-    expect(page.locator("#chat")).to_contain_text("Refused")
+    chat = page.locator("#chat")
+    expect(chat).to_contain_text("The articles don't say.")
+    expect(chat).to_contain_text("Closest passages, not an answer")
+    chat.locator('a[href="#lead-1"]').click()
+    expect(page.locator("#lead-1")).to_have_class(re.compile(r"\bactive\b"))
+    expect(page.locator("#lead-1")).to_contain_text("not an answer")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "refusal-leads-1280x800.png"))
 
 
 def test_upload_then_ask_about_it(page, tmp_path):

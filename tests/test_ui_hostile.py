@@ -101,7 +101,7 @@ def test_hostile_articles_stay_inert_in_every_tab(hostile_page, tmp_path):
     assert chat.locator('a[href="#cite-9"]').count() == 0
     assert chat.locator("img").count() == 0 and page.locator("#sources-panel img").count() == 0
     badges = chat.locator(".badge")
-    assert all(b.inner_text() in ("supported", "weak", "unsupported") for b in badges.all())
+    assert all(b.inner_text().split(" · ")[0] in ("supported", "possible answer", "unsupported") for b in badges.all())
     expect(page.locator("#sources-panel")).to_contain_text("<script>fetch(")  # literal, in the quoted passage
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "hostile-ask.png"))

@@ -26,6 +26,7 @@ import gradio as gr
 from gradio.data_classes import FileData
 
 from rag.answer import Answer, stream_answer
+from rag.citations import VERDICT_LABELS
 from rag.brief import brief as make_brief
 from rag.corpus import Corpus
 from rag.errors import RagError
@@ -118,9 +119,6 @@ def context_html(text: str, start: int, end: int, width: int = 700, answer: tupl
         span = html.escape(text[start:end])
     return (("…" if p0 > 0 else "") + html.escape(text[p0:start]) + f"<mark>{span}</mark>" + html.escape(text[end:p1])
             + ("…" if p1 < len(text) else ""))
-
-
-VERDICT_LABELS = {"supported": "supported", "weak": "possible answer", "unsupported": "unsupported"}
 
 
 def render_answer(a: Answer) -> str:

@@ -1,0 +1,149 @@
+"""Articles from the web: pages by URL and items of RSS/Atom feeds, fetched politely and read as data.
+
+    web_articles(urls, feeds, known_url) -> (articles, errors)
+
+* Only http(s) addresses are fetched, redirects included (at most MAX_REDIRECTS, each checked).
+* Every request has a timeout, a size limit (the body is streamed and cut off past it) and a user
+  agent that says what we are (USER_AGENT).
+* Pages: main text and metadata by trafilatura (the same reader as saved .html files); a response that
+  is not HTML is an error naming the URL and the content type.
+* Feeds: parsed by feedparser; each item's link is fetched as a page; an item without a usable link
+  is one error, the rest of the feed is still read.
+* An address already stored (`known_url`) is not fetched again; a page whose text is already stored
+  is skipped by the ingest step (content hash).
+* Each failure is one `IngestError` line naming the URL and the fix; nothing fetched is ever run or served.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable, Iterable
+
+from importlib.metadata import PackageNotFoundError, version
+from .errors import IngestError
+from .loaders import Article, decode_bytes, load_html
+from .safe import safe_url
+
+try:
+    _VERSION = version("news-rag")
+except PackageNotFoundError:  # running from a source tree
+    _VERSION = "dev"
+USER_AGENT = f"news-rag/{_VERSION} (article ingest; one request per article)"
+MAX_REDIRECTS = 5
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/xml", "text/xml", "application/rdf+xml",
+              "application/feed+json", "text/html")  # some servers label feeds text/html; feedparser decides
+
+
+@dataclasses.dataclass
+class Fetched:
+    """One response body, cut at the size limit."""
+
+    url: str  # after redirects
+    content_type: str
+    body: bytes
+
+
+def fetch(url: str, timeout: float, max_bytes: int) -> Fetched:
+    """GET an http(s) URL with our user agent, a timeout and a size limit (raises IngestError)."""
+    import httpx
+
+    if not safe_url(url):
+        raise IngestError(url, "only http:// and https:// addresses can be fetched")
+    current = url
+    try:
+        with httpx.Client(timeout=timeout, follow_redirects=False, headers={"User-Agent": USER_AGENT}) as client:
+            for _ in range(MAX_REDIRECTS + 1):
+                with client.stream("GET", current) as resp:
+                    if resp.is_redirect:
+                        nxt = str(resp.url.join(resp.headers.get("location", "")))
+                        if not safe_url(nxt):
+                            raise IngestError(url, f"redirects to a non-http(s) address ({nxt[:80]}); not followed")
+                        current = nxt
+                        continue
+                    if resp.status_code >= 400:
+                        raise IngestError(url, f"HTTP {resp.status_code} {resp.reason_phrase}; check the address")
+                    body = bytearray()
+                    for part in resp.iter_bytes():
+                        body += part
+                        if len(body) > max_bytes:
+                            raise IngestError(url, f"response is over {max_bytes // (1024 * 1024)} MB; "
+                                                   "raise RAG_MAX_FILE_MB or save the article text to a file")
+                    ctype = resp.headers.get("content-type", "").split(";")[0].strip().lower()
+                    return Fetched(str(resp.url), ctype, bytes(body))
+            raise IngestError(url, f"more than {MAX_REDIRECTS} redirects; give the final address")
+    except httpx.TimeoutException:
+        raise IngestError(url, f"no response within {timeout:g} s; try again later or raise RAG_FETCH_TIMEOUT") from None
+    except httpx.HTTPError as exc:
+        raise IngestError(url, f"cannot fetch ({type(exc).__name__}: {exc}); check the address and the network") from None
+
+
+def page_article(url: str, timeout: float, max_bytes: int, fallback: dict | None = None) -> Article:
+    """The article at an http(s) URL (main text and metadata by trafilatura)."""
+    f = fetch(url, timeout, max_bytes)
+    if f.content_type and f.content_type not in HTML_TYPES:
+        raise IngestError(url, f"is {f.content_type}, not an HTML page; give the article's web page")
+    art = load_html(decode_bytes(f.body, f.url), url, url)
+    extra = fallback or {}
+    # A stored web article is keyed by its address (an edited page replaces the old text) and has no
+    # file path, so `rag ingest --prune` never removes it.
+    return dataclasses.replace(
+        art, id="", path="", key=f.url, url=safe_url(art.url) or f.url,
+        title=art.title if art.title and art.title != url else (extra.get("title") or art.title),
+        source=art.source or extra.get("source", ""), published_at=art.published_at or extra.get("published_at", ""))
+
+
+def feed_entries(feed_url: str, timeout: float, max_bytes: int) -> tuple[list[dict], list[IngestError]]:
+    """The items of an RSS/Atom feed as {link, title, source, published_at}, and one error per broken item."""
+    import feedparser
+
+    from .dates import parse_date
+
+    f = fetch(feed_url, timeout, max_bytes)
+    parsed = feedparser.parse(f.body)
+    if not parsed.entries and (parsed.bozo or f.content_type not in FEED_TYPES):
+        raise IngestError(feed_url, "is not an RSS or Atom feed; give the feed's address (often /feed or /rss)")
+    site = (parsed.feed.get("title") or "").strip()
+    items, errors = [], []
+    for i, entry in enumerate(parsed.entries, 1):
+        link = (entry.get("link") or "").strip()
+        if not safe_url(link):
+            errors.append(IngestError(f"{feed_url} item {i}", "has no http(s) link; skipped"))
+            continue
+        try:
+            published = parse_date(entry.get("published") or entry.get("updated") or "")
+        except ValueError:
+            published = ""
+        items.append({"link": link, "title": (entry.get("title") or "").strip(), "source": site, "published_at": published})
+    return items, errors
+
+
+def web_articles(urls: Iterable[str], feeds: Iterable[str], known_url: Callable[[str], bool], timeout: float = 20.0,
+                 max_bytes: int = 20 * 1024 * 1024, progress: Callable[[str, int, int], None] | None = None
+                 ) -> tuple[list[Article], list[IngestError], list[str]]:
+    """(articles fetched, errors, addresses skipped because already stored) for page URLs and feed URLs."""
+    errors: list[IngestError] = []
+    todo: list[tuple[str, dict]] = [(u, {}) for u in urls]
+    for feed in feeds:
+        try:
+            items, bad = feed_entries(feed, timeout, max_bytes)
+        except IngestError as exc:
+            errors.append(exc)
+            continue
+        errors.extend(bad)
+        todo.extend((it["link"], it) for it in items)
+    articles, skipped, seen = [], [], set()
+    for i, (url, meta) in enumerate(todo, 1):
+        if progress:
+            progress("fetching", i - 1, len(todo))
+        if url in seen:
+            continue
+        seen.add(url)
+        if known_url(url):
+            skipped.append(url)
+            continue
+        try:
+            articles.append(page_article(url, timeout, max_bytes, meta))
+        except IngestError as exc:
+            errors.append(exc)
+    return articles, errors, skipped
