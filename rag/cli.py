@@ -67,44 +67,99 @@ def _filled_corpus(hint: str = "run `rag ingest corpus/` first"):
     return corpus
 
 
+def _is_address(value: str) -> bool:
+    return "://" in value[:12] or value.lower().startswith(("http:", "https:", "www."))
+
+
+def _run_ingest(corpus, sources: list[str], feeds: list[str], prune: bool = False, keep_duplicates: bool = False,
+                workers: int = 0, quiet: bool = False):
+    """Ingest files/folders and web pages/feeds with a progress bar; returns the report."""
+    from .web import ingest_web
+
+    urls = [x for x in sources if _is_address(x)]
+    paths = [x for x in sources if not _is_address(x)]
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err, transient=True, disable=quiet) as bar:
+        task = bar.add_task("reading", total=None)
+
+        def progress(stage: str, done: int, total: int) -> None:
+            bar.update(task, description=stage, completed=done, total=total)
+
+        return ingest_web(corpus, urls, feeds, paths, progress, prune=prune, keep_duplicates=keep_duplicates, workers=workers)
+
+
+def _print_report(report) -> None:
+    for e in report.errors:
+        err.print(f"[yellow]skipped[/yellow] {escape(str(e))}", highlight=False)
+    for w in report.warnings:
+        err.print(f"[yellow]warning[/yellow] {escape(w)}", highlight=False)
+    for d in report.duplicates:
+        verb = "kept" if d["kept"] else "skipped"
+        err.print(f"[yellow]duplicate[/yellow] {escape(d['origin'])} ~ {d['duplicate_of']} (similarity {d['similarity']}), {verb}", highlight=False)
+    out.print(f"added {len(report.added)}, replaced {len(report.replaced)}, unchanged {len(report.unchanged)}, "
+              f"duplicates {len(report.duplicates)}, pruned {len(report.pruned)}, errors {len(report.errors)}; "
+              f"{report.chunks_added} chunks embedded", highlight=False)
+
+
 @app.command()
-def ingest(paths: list[Path] = typer.Argument(..., help="Files or folders to ingest."),
+def ingest(sources: list[str] = typer.Argument(None, help="Files, folders, or http(s) addresses of article pages."),
+           feed: list[str] = typer.Option([], "--feed", help="RSS/Atom feed address; its items are fetched as pages (repeatable)."),
            prune: bool = typer.Option(False, "--prune", help="Also remove stored articles whose files are gone."),
            keep_duplicates: bool = typer.Option(False, "--keep-duplicates", help="Store near-duplicate articles too."),
            workers: int = typer.Option(0, "--workers", help="Embed in this many processes (local model; pairs well with a Chroma server)."),
            as_json: bool = typer.Option(False, "--json", help="Print the report as JSON.")):
-    """Ingest articles (.txt .md .html .pdf .json .jsonl); unchanged ones are skipped."""
+    """Ingest articles (.txt .md .html .pdf .json .jsonl, web pages, feeds); unchanged ones are skipped."""
     from .errors import RagError
-    from .ingest import ingest as run_ingest
 
+    if not sources and not feed:
+        _fail(RagError("nothing to ingest; give files, folders, page addresses or --feed FEED_URL"))
     try:
-        corpus = _corpus()
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      console=err, transient=True, disable=as_json) as bar:
-            task = bar.add_task("embedding", total=None)
-
-            def progress(stage: str, done: int, total: int) -> None:
-                bar.update(task, description=stage, completed=done, total=total)
-
-            report = run_ingest(corpus, [str(p) for p in paths], prune=prune, keep_duplicates=keep_duplicates, progress=progress,
-                                workers=workers)
+        report = _run_ingest(_corpus(), list(sources or []), list(feed), prune, keep_duplicates, workers, quiet=as_json)
     except RagError as exc:
         _fail(exc)
     if as_json:
         out.print_json(json.dumps(report.as_dict(), ensure_ascii=False))
     else:
-        for e in report.errors:
-            err.print(f"[yellow]skipped[/yellow] {escape(str(e))}", highlight=False)
-        for w in report.warnings:
-            err.print(f"[yellow]warning[/yellow] {escape(w)}", highlight=False)
-        for d in report.duplicates:
-            verb = "kept" if d["kept"] else "skipped"
-            err.print(f"[yellow]duplicate[/yellow] {escape(d['origin'])} ~ {d['duplicate_of']} (similarity {d['similarity']}), {verb}", highlight=False)
-        out.print(f"added {len(report.added)}, replaced {len(report.replaced)}, unchanged {len(report.unchanged)}, "
-                  f"duplicates {len(report.duplicates)}, pruned {len(report.pruned)}, errors {len(report.errors)}; "
-                  f"{report.chunks_added} chunks embedded", highlight=False)
+        _print_report(report)
     if report.failed:
         raise typer.Exit(2)
+
+
+def _interval(text: str) -> float:
+    """Seconds in "90s", "15m", "2h" (a bare number is minutes)."""
+    import re
+
+    from .errors import ConfigError
+
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*", text or "")
+    if not m or float(m.group(1)) <= 0:
+        raise ConfigError(f"--every {text!r} is not an interval; write 15m, 1h or 90s")
+    return float(m.group(1)) * {"s": 1, "m": 60, "": 60, "h": 3600}[m.group(2)]
+
+
+@app.command()
+def watch(feeds: list[str] = typer.Argument(..., help="RSS/Atom feed addresses to follow."),
+          every: str = typer.Option("15m", "--every", help="How often to read the feeds (90s, 15m, 1h)."),
+          once: bool = typer.Option(False, "--once", help="Read the feeds once and stop (for cron).")):
+    """Keep the corpus current: read the feeds now and then every interval, adding new items (Ctrl-C stops)."""
+    import time
+
+    from .errors import RagError
+
+    try:
+        seconds = _interval(every)
+        corpus = _corpus()
+        while True:
+            report = _run_ingest(corpus, [], list(feeds), quiet=True)
+            err.print(time.strftime("%H:%M:%S "), end="")
+            _print_report(report)
+            if once:
+                break
+            time.sleep(seconds)
+    except RagError as exc:
+        _fail(exc)
+    except KeyboardInterrupt:
+        err.print("stopped")
 
 
 @app.command()

@@ -65,7 +65,8 @@ class Settings(BaseSettings):
     final_rerank_weight: float = Field(0.1, description="Sentence-coverage rerank of the interleaved outlet/day lists.")
     rerank_depth: int = Field(20, description="How many top chunks the sentence-coverage rerank reorders.")
     duplicate_threshold: float = Field(0.9, description="Estimated Jaccard similarity at which an article is a near-duplicate.")
-    max_file_mb: float = Field(20.0, description="Files larger than this are rejected at load time.")
+    max_file_mb: float = Field(20.0, description="Files larger than this are rejected at load time (also web pages and feeds).")
+    fetch_timeout: float = Field(20.0, description="Seconds to wait for a web page or feed (rag ingest URL / --feed, rag watch).")
 
     llm_base_url: str | None = Field(None, description="OpenAI-compatible endpoint; unset = offline answerer.")
     llm_model: str = "gpt-4o-mini"

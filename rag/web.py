@@ -1,6 +1,7 @@
 """Articles from the web: pages by URL and items of RSS/Atom feeds, fetched politely and read as data.
 
-    web_articles(urls, feeds, known_url) -> (articles, errors)
+    web_articles(urls, feeds, known_url) -> (articles, errors, addresses already stored)
+    ingest_web(corpus, urls, feeds, paths=()) -> IngestReport (pages, feed items and files in one ingest)
 
 * Only http(s) addresses are fetched, redirects included (at most MAX_REDIRECTS, each checked).
 * Every request has a timeout, a size limit (the body is streamed and cut off past it) and a user
@@ -9,6 +10,9 @@
   is not HTML is an error naming the URL and the content type.
 * Feeds: parsed by feedparser; each item's link is fetched as a page; an item without a usable link
   is one error, the rest of the feed is still read.
+* `public_only` (the UI when others can reach it) refuses hosts that resolve to loopback, private,
+  link-local or reserved addresses, checked again on every redirect, so the app cannot be used to read
+  the machine's own or its network's services.
 * An address already stored (`known_url`) is not fetched again; a page whose text is already stored
   is skipped by the ingest step (content hash).
 * Each failure is one `IngestError` line naming the URL and the fix; nothing fetched is ever run or served.
@@ -44,8 +48,28 @@ class Fetched:
     body: bytes
 
 
-def fetch(url: str, timeout: float, max_bytes: int) -> Fetched:
-    """GET an http(s) URL with our user agent, a timeout and a size limit (raises IngestError)."""
+def _check_public(url: str, original: str) -> None:
+    """Refuse an address whose host resolves to a loopback, private, link-local or reserved IP."""
+    import ipaddress
+    import socket
+    from urllib.parse import urlsplit
+
+    host = urlsplit(url).hostname or ""
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except OSError:
+        raise IngestError(original, f"cannot resolve {host!r}; check the address and the network") from None
+    for info in infos:
+        ip = ipaddress.ip_address(info[4][0].split("%")[0])
+        if ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_multicast or ip.is_unspecified:
+            raise IngestError(original, f"points to a local or private address ({ip}); a shared UI only fetches public sites")
+
+
+def fetch(url: str, timeout: float, max_bytes: int, public_only: bool = False) -> Fetched:
+    """GET an http(s) URL with our user agent, a timeout and a size limit (raises IngestError).
+
+    `public_only` (a UI others can reach) also refuses hosts on loopback/private networks, redirects included.
+    """
     import httpx
 
     if not safe_url(url):
@@ -54,6 +78,8 @@ def fetch(url: str, timeout: float, max_bytes: int) -> Fetched:
     try:
         with httpx.Client(timeout=timeout, follow_redirects=False, headers={"User-Agent": USER_AGENT}) as client:
             for _ in range(MAX_REDIRECTS + 1):
+                if public_only:
+                    _check_public(current, url)
                 with client.stream("GET", current) as resp:
                     if resp.is_redirect:
                         nxt = str(resp.url.join(resp.headers.get("location", "")))
@@ -78,9 +104,9 @@ def fetch(url: str, timeout: float, max_bytes: int) -> Fetched:
         raise IngestError(url, f"cannot fetch ({type(exc).__name__}: {exc}); check the address and the network") from None
 
 
-def page_article(url: str, timeout: float, max_bytes: int, fallback: dict | None = None) -> Article:
+def page_article(url: str, timeout: float, max_bytes: int, fallback: dict | None = None, public_only: bool = False) -> Article:
     """The article at an http(s) URL (main text and metadata by trafilatura)."""
-    f = fetch(url, timeout, max_bytes)
+    f = fetch(url, timeout, max_bytes, public_only)
     if f.content_type and f.content_type not in HTML_TYPES:
         raise IngestError(url, f"is {f.content_type}, not an HTML page; give the article's web page")
     art = load_html(decode_bytes(f.body, f.url), url, url)
@@ -93,13 +119,13 @@ def page_article(url: str, timeout: float, max_bytes: int, fallback: dict | None
         source=art.source or extra.get("source", ""), published_at=art.published_at or extra.get("published_at", ""))
 
 
-def feed_entries(feed_url: str, timeout: float, max_bytes: int) -> tuple[list[dict], list[IngestError]]:
+def feed_entries(feed_url: str, timeout: float, max_bytes: int, public_only: bool = False) -> tuple[list[dict], list[IngestError]]:
     """The items of an RSS/Atom feed as {link, title, source, published_at}, and one error per broken item."""
     import feedparser
 
     from .dates import parse_date
 
-    f = fetch(feed_url, timeout, max_bytes)
+    f = fetch(feed_url, timeout, max_bytes, public_only)
     parsed = feedparser.parse(f.body)
     if not parsed.entries and (parsed.bozo or f.content_type not in FEED_TYPES):
         raise IngestError(feed_url, "is not an RSS or Atom feed; give the feed's address (often /feed or /rss)")
@@ -119,14 +145,14 @@ def feed_entries(feed_url: str, timeout: float, max_bytes: int) -> tuple[list[di
 
 
 def web_articles(urls: Iterable[str], feeds: Iterable[str], known_url: Callable[[str], bool], timeout: float = 20.0,
-                 max_bytes: int = 20 * 1024 * 1024, progress: Callable[[str, int, int], None] | None = None
-                 ) -> tuple[list[Article], list[IngestError], list[str]]:
+                 max_bytes: int = 20 * 1024 * 1024, progress: Callable[[str, int, int], None] | None = None,
+                 public_only: bool = False) -> tuple[list[Article], list[IngestError], list[str]]:
     """(articles fetched, errors, addresses skipped because already stored) for page URLs and feed URLs."""
     errors: list[IngestError] = []
     todo: list[tuple[str, dict]] = [(u, {}) for u in urls]
     for feed in feeds:
         try:
-            items, bad = feed_entries(feed, timeout, max_bytes)
+            items, bad = feed_entries(feed, timeout, max_bytes, public_only)
         except IngestError as exc:
             errors.append(exc)
             continue
@@ -143,7 +169,24 @@ def web_articles(urls: Iterable[str], feeds: Iterable[str], known_url: Callable[
             skipped.append(url)
             continue
         try:
-            articles.append(page_article(url, timeout, max_bytes, meta))
+            articles.append(page_article(url, timeout, max_bytes, meta, public_only))
         except IngestError as exc:
             errors.append(exc)
     return articles, errors, skipped
+
+
+def ingest_web(corpus, urls: Iterable[str], feeds: Iterable[str], paths: Iterable[str] = (),
+               progress: Callable[[str, int, int], None] | None = None, public_only: bool = False, **options):
+    """Fetch pages and feed items, then ingest them (with any files) in one run; returns the IngestReport."""
+    from .ingest import ingest
+
+    urls, feeds = list(urls), list(feeds)
+    articles, errors, stored = [], [], []
+    if urls or feeds:
+        s = corpus.settings
+        articles, errors, stored = web_articles(urls, feeds, corpus.catalog.has_url, s.fetch_timeout, s.max_file_bytes, progress,
+                                                public_only)
+    report = ingest(corpus, list(paths), progress=progress, articles=articles, **options)
+    report.errors[:0] = errors
+    report.unchanged.extend({"id": "", "title": "", "origin": url} for url in stored)
+    return report

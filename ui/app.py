@@ -193,10 +193,12 @@ def backend_line(a: Answer) -> str:
 class App:
     """Holds the opened corpus and the handlers behind the UI and API."""
 
-    def __init__(self, settings: Settings | None = None, corpus: Corpus | None = None):
+    def __init__(self, settings: Settings | None = None, corpus: Corpus | None = None, host: str = "127.0.0.1"):
         self.settings = settings or Settings()
         self.corpus = corpus or Corpus(self.settings)
         self.read_only = self.settings.ui_read_only
+        # Reachable from other machines: the Library fetch must not read this machine's or its network's services.
+        self.public_fetch_only = not is_loopback(host)
         self.uploads = Path(self.settings.data_dir) / "uploads"
 
     def _writable(self) -> None:
@@ -367,6 +369,32 @@ class App:
         rows.extend([name, "error", e.reason] for e in report.errors)
         return rows
 
+    def ingest_addresses(self, addresses: str, as_feeds: bool, progress=gr.Progress()):
+        """Fetch article pages (or feeds' items) given one address per line and ingest them; rows (address, result, detail)."""
+        from rag.web import ingest_web
+
+        self._writable()
+        lines = [x.strip() for x in (addresses or "").splitlines() if x.strip()]
+        if not lines:
+            raise gr.Error("no address given; paste one http(s) address per line")
+        if len(lines) > 50:
+            raise gr.Error(f"{len(lines)} addresses; give at most 50 at a time")
+        report = ingest_web(self.corpus, [] if as_feeds else lines, lines if as_feeds else [],
+                            progress=lambda stage, done, total: progress((done, total), desc=stage) if total else None,
+                            public_only=self.public_fetch_only)
+        rows = [[a["origin"], "added", a["title"]] for a in report.added + report.replaced]
+        rows += [[u["origin"], "already stored", u.get("title", "")] for u in report.unchanged]
+        rows += [[d["origin"], "duplicate", f"of {d['duplicate_of']}"] for d in report.duplicates]
+        rows += [[e.path, "error", e.reason] for e in report.errors]
+        return rows, self.articles_table(""), self.stats_md(), *([gr.update(choices=self.corpus.catalog.sources())] * 2)
+
+    def api_ingest_addresses(self, addresses: str, as_feeds: bool = False) -> list[list[str]]:
+        """Fetch and ingest pages (or feeds) from addresses, one per line; one row (address, result, detail) each."""
+        if not isinstance(addresses, str):
+            raise gr.Error("addresses must be a string with one http(s) address per line")
+        rows, *_ = self.ingest_addresses(addresses, bool(as_feeds), progress=_NoProgress())
+        return rows
+
     def api_ingest(self, files: list[FileData]) -> list[list[str]]:
         """Ingest uploaded files; one row (file, result, detail) per file."""
         if not isinstance(files, list):
@@ -519,6 +547,11 @@ def build(app: App) -> gr.Blocks:
                                  file_types=[e.strip() for e in app.settings.upload_extensions.split(",")], elem_id="upload",
                                  visible=not app.read_only)
                 ingest_btn = gr.Button("Ingest uploaded files", variant="primary", elem_id="ingest-btn", visible=not app.read_only)
+                with gr.Row(visible=not app.read_only):
+                    addresses = gr.Textbox(label="Add by web address (one per line)", placeholder="https://…", lines=2,
+                                           elem_id="addresses", scale=4)
+                    as_feeds = gr.Checkbox(label="these are RSS/Atom feeds", elem_id="as-feeds", scale=1)
+                    fetch_btn = gr.Button("Fetch and ingest", elem_id="fetch-btn", scale=1)
                 results = gr.Dataframe(headers=["file", "result", "detail"], label="Ingest results", elem_id="ingest-results",
                                        interactive=False, wrap=True)
                 with gr.Row():
@@ -535,6 +568,8 @@ def build(app: App) -> gr.Blocks:
                                      elem_id="articles-table", interactive=False, wrap=True, max_height=360)
                 ingest_btn.click(app.ingest_files, [upload], [results, table, stats, ask_outlets, brief_outlets],
                                  api_name="ui_ingest", api_visibility="private")
+                fetch_btn.click(app.ingest_addresses, [addresses, as_feeds], [results, table, stats, ask_outlets, brief_outlets],
+                                api_name="ui_ingest_addresses", api_visibility="private")
                 search.change(app.articles_table, [search], [table], api_name="ui_articles", api_visibility="private")
                 table.select(app.select_article, None, [selected, sel_msg, del_btn], api_name="ui_select", api_visibility="private")
                 del_btn.click(app.ask_delete, [selected], [del_msg, confirm_row], api_name="ui_ask_delete", api_visibility="private")
@@ -558,6 +593,7 @@ def build(app: App) -> gr.Blocks:
         gr.api(app.api_ask, api_name="ask")
         gr.api(app.api_brief, api_name="brief")
         gr.api(app.api_ingest, api_name="ingest")
+        gr.api(app.api_ingest_addresses, api_name="ingest_addresses")
         gr.api(app.api_eval, api_name="eval")
         gr.api(app.api_articles, api_name="articles")
     return demo
@@ -610,7 +646,7 @@ def launch(settings: Settings | None = None, host: str | None = None, port: int 
     if not is_loopback(host) and login is None and not settings.ui_read_only:
         raise RagError(f"--host {host} is reachable from other machines: add --auth user:password (or --auth-file), "
                        "or --read-only, or bind 127.0.0.1")
-    app = App(settings, corpus)
+    app = App(settings, corpus, host)
     demo = build(app)
     demo.queue(default_concurrency_limit=8)
     # No allowed_paths: nothing under the data dir (uploads, catalogue, Chroma) is ever served.
