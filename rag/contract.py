@@ -44,6 +44,37 @@ class Answer:
         return {k: getattr(self, k) for k in keys} | {k: getattr(self, k) for k in optional if getattr(self, k)}
 
 
+def answer_markdown(a: Answer) -> str:
+    """The answer as clean Markdown: text with [n] markers and a numbered source list (title, outlet, date, URL).
+
+    Everything that came from an article or a model is escaped, so it reads as the characters it is
+    wherever the Markdown is pasted; only the list layout and the link targets are markup.
+    """
+    from .citations import VERDICT_LABELS
+    from .safe import md_readable as md_text, safe_url
+
+    lines = [f"**Q:** {md_text(a.question)}", ""]
+    if a.refused:
+        lines.append(md_text(a.answer) + (f" ({md_text(a.notice)})" if a.notice else ""))
+        if a.leads:
+            lines += ["", "Closest passages, not an answer:"]
+            lines += [f"- {md_text(ld['title'])} — {md_text(ld['source'])}: “{md_text(' '.join(ld['quote'].split()))}”" for ld in a.leads]
+        return "\n".join(lines) + "\n"
+    for s in a.sentences:
+        marks = "".join(f"[{int(n)}]" for n in s["citations"])
+        text = (f"{md_text(s['label'])}: " if s.get("label") else "") + md_text(s["text"])
+        if s.get("role") in ("short_answer", "yes_no"):
+            text = f"**{text}**"
+        lines.append(f"{text} {marks} ({VERDICT_LABELS.get(s['verdict'], s['verdict'])})")
+    lines += ["", "Sources:"]
+    for c in a.citations:
+        meta = ", ".join(md_text(x) for x in (c["source"], c["published_at"]) if x)
+        url = safe_url(c["url"])
+        link = " <" + url.replace(" ", "%20").replace("<", "%3C").replace(">", "%3E") + ">" if url else ""
+        lines.append(f"{c['n']}. {md_text(c['title'])}" + (f" — {meta}" if meta else "") + link)
+    return "\n".join(lines) + "\n"
+
+
 def to_sources(hits: list["Hit"], corpus: "Corpus") -> list[Source]:
     """Retrieved hits as numbered sources (1-based in order)."""
     out = []

@@ -9,6 +9,9 @@ the app's own markup (citation markers, verdict badges, highlights) is live.
   `.md` exports). Every character that Markdown, HTML, GFM autolinks or math delimiters give a
   meaning to becomes a numeric character reference, which CommonMark shows as the character
   itself and never as structure; line breaks and runs of spaces collapse to one space.
+* `md_readable(s)`: the same guarantee for Markdown people read as text too (the answer's Copy /
+  export): metacharacters get a backslash instead of a character reference, so "Pentagon's
+  inspector-general" stays as typed; "://", "@" and "www." are escaped so no autolink forms.
 * `html.escape` (standard library) for HTML.
 * `safe_url(u)`: only absolute http(s) URLs with a host may become links.
 * `CSP_META`: the Content-Security-Policy every HTML export carries: no scripts, no remote loads.
@@ -32,6 +35,18 @@ CSP_META = ("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 
 def md_text(text: str) -> str:
     """`text` as Markdown that renders as exactly these characters (on one line)."""
     return "".join(_ENTITY.get(c, c) for c in _SPACE.sub(" ", text or ""))
+
+
+_READABLE = set("\\`*_{}[]<>#+!|~$&")
+_WWW = re.compile(r"\b(www)\.", re.I)
+_LIST_START = re.compile(r"^(\d*)([.)=-])")
+
+
+def md_readable(text: str) -> str:
+    """`text` as Markdown that renders as these characters and still reads well as plain text (one line)."""
+    out = "".join("\\" + c if c in _READABLE else c for c in _SPACE.sub(" ", text or "").strip())
+    out = _LIST_START.sub(lambda m: m.group(1) + "\\" + m.group(2), out)  # "1. x", "- x", "= x" would start a block
+    return _WWW.sub(r"\1\\.", out.replace("://", "\\://").replace("@", "\\@"))
 
 
 def safe_url(url: str | None) -> str:

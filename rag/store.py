@@ -175,8 +175,10 @@ class Catalog:
             (ref, prefix, len(prefix or ""), prefix, ref, ref, ref, ref, len(tail), tail))
         return [a for a in (self.article(r[0]) for r in rows) if a]
 
-    def articles(self) -> list[StoredArticle]:
-        rows = self._rows("SELECT id FROM articles ORDER BY published_at, title")
+    def articles(self, newest_first: bool = False) -> list[StoredArticle]:
+        """Stored articles by publication date and title, or the most recently ingested first."""
+        order = "ingested_at DESC, title" if newest_first else "published_at, title"
+        rows = self._rows(f"SELECT id FROM articles ORDER BY {order}")
         return [a for a in (self.article(r[0]) for r in rows) if a]
 
     def minhashes(self) -> list[tuple[str, bytes]]:

@@ -14,7 +14,7 @@ from markdown_it import MarkdownIt
 from rag import Settings, ingest
 from rag.brief import brief
 from rag.evaluate import evaluate, write_report
-from rag.safe import CSP_META, md_text, safe_url
+from rag.safe import CSP_META, md_readable, md_text, safe_url
 
 from .conftest import SEED, free_port
 from .hostile import active_content, xss_articles
@@ -35,6 +35,24 @@ def xss_corpus(make_corpus, tmp_path):
     "<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "![p](http://127.0.0.1:9/b.png)",
     "[x](javascript:alert(1))", "[[9]](#cite-9)", '<span class="badge supported">supported</span>',
     "https://evil.example/x", "www.evil.example", "a@evil.example", "$x^2$", "# heading", "1. list", "> quote", "**b** _i_",
+    "- item", "2) second", "Pentagon's inspector-general",
+])
+def test_md_readable_renders_literally_and_reads_as_typed(payload):
+    """The Copy/export form: inert when rendered, and no character references to read around."""
+    text = md_readable(payload)
+    html = MarkdownIt("commonmark", {"html": True}).enable("table").enable("strikethrough").render(text)
+    assert "<" not in html.replace("<p>", "").replace("</p>", "")
+    import html as h
+
+    assert h.unescape(html.replace("<p>", "").replace("</p>", "")).strip() == payload
+    assert "&#" not in text
+
+
+@pytest.mark.parametrize("payload", [
+    "<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "![p](http://127.0.0.1:9/b.png)",
+    "[x](javascript:alert(1))", "[[9]](#cite-9)", '<span class="badge supported">supported</span>',
+    "https://evil.example/x", "www.evil.example", "a@evil.example", "$x^2$", "# heading", "1. list", "> quote", "**b** _i_",
+    "- item", "Pentagon's inspector-general",
 ])
 def test_md_text_renders_literally(payload):
     html = MarkdownIt("commonmark", {"html": True}).render(md_text(payload))

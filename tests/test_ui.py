@@ -121,7 +121,14 @@ def test_upload_then_ask_about_it(page, tmp_path):
     page.locator("#ingest-btn").click()
     expect(page.locator("#ingest-results")).to_contain_text("ingested")
     expect(page.locator("#articles-table")).to_contain_text("Harbour authority names new chief")
+    # newest first: the upload is the first row
+    table = page.locator("#articles-table").inner_text()
+    assert table.index("Harbour authority names new chief") < table.index("The threat of IRGC"), table[:300]
     page.get_by_role("tab", name="Ask").click()
+    # the outlet list picked up the new article's outlet without a reload
+    page.locator("#ask-outlets input").click()
+    expect(page.get_by_role("option", name="Coast Weekly")).to_be_visible()
+    page.keyboard.press("Escape")
     ask(page, "Who is the new chief executive of the harbour authority?")
     chat = page.locator("#chat")
     expect(chat).to_contain_text("Marta Quintero")
@@ -226,3 +233,42 @@ def test_every_endpoint_in_the_readme_is_real(server, tmp_path, monkeypatch):
     public = {name for name, info in c.view_api(return_format="dict", print_info=False)["named_endpoints"].items()}
     assert documented <= public
     assert {"/ask", "/brief", "/ingest", "/eval", "/articles"} <= documented
+
+
+def test_filters_row_chips_clear_and_plain_date_errors(page):
+    from playwright.sync_api import expect
+
+    expect(page.locator("#backend-line")).to_contain_text("Ready — ask a question.")
+    row, chat = page.locator("#filters-row"), page.locator("#chat")
+    assert row.bounding_box()["y"] < chat.bounding_box()["y"]  # the filters sit above the chat, always visible
+    page.locator("#ask-since textarea").fill("2020-01-01")
+    chips = page.locator("[data-testid=filter-chips]")
+    expect(chips).to_contain_text("since 2020-01-01")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "filters-chips-1280x800.png"))
+    page.locator("#clear-btn").click()
+    expect(chips).to_have_count(0)
+    expect(page.locator("#ask-since textarea")).to_have_value("")
+    page.locator("#ask-until textarea").fill("Dec 1 2023")
+    ask(page, "Which Iraqi army divisions are named?")
+    expect(chat).to_contain_text("The “Until” date “Dec 1 2023” is not a date. Type it as 2023-12-01")
+    expect(page.locator("#sources-panel")).to_contain_text("Ask a question to see cited passages.")
+
+
+def test_copy_or_export_gives_clean_markdown(page):
+    from playwright.sync_api import expect
+
+    ask(page, "Which Iraqi army divisions are named?")
+    expect(page.locator("#backend-line")).to_contain_text("Answered by", timeout=90_000)
+    page.get_by_text("Copy or export the last answer").click()
+    md = page.locator("#answer-md textarea")
+    expect(md).to_have_value(re.compile(r"fifth and eighth divisions\*\* \[1\]"))
+    text = md.input_value()
+    assert "Sources:" in text and "1. The threat of IRGC" in text
+    assert "badge" not in text and "#cite-" not in text and "<span" not in text
+    assert "&#" not in text and "Pentagon's inspector-general" in text  # reads as typed
+    with page.expect_download() as dl:
+        page.locator("#answer-download").click()
+    assert dl.value.suggested_filename == "answer.md"
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "export-1280x800.png"))

@@ -20,12 +20,14 @@ import ipaddress
 import logging
 import re
 import tempfile
+import threading
 from pathlib import Path
 
 import gradio as gr
 from gradio.data_classes import FileData
 
 from rag.answer import Answer, stream_answer
+from rag.contract import answer_markdown
 from rag.citations import VERDICT_LABELS
 from rag.brief import brief as make_brief
 from rag.corpus import Corpus
@@ -51,6 +53,8 @@ CSS = """
 .src-context mark { background: #ffe08a; padding: 0 1px; }
 .src-context mark.answer { background: #ffc44d; font-weight: 600; outline: 1px solid #b07d00; }
 .badge { font-size: 0.75em; padding: 1px 6px; border-radius: 8px; margin-left: 4px; white-space: nowrap; }
+.chips { font-size: 0.85em; margin: -4px 0 4px; }
+.chip { display: inline-block; background: #e8f0fe; color: #1a3d7c; border-radius: 10px; padding: 1px 8px; margin-left: 4px; }
 .badge.supported { background: #d4f4dd; color: #135c2a; }
 .badge.weak { background: #fff1c2; color: #6b5200; }
 .badge.unsupported { background: #ffd6d6; color: #8a1010; }
@@ -79,6 +83,33 @@ document.addEventListener('click', function (e) {
 
 
 VERDICTS = ("supported", "weak", "unsupported")
+EMPTY_SOURCES = "<div class='src-empty'>Ask a question to see cited passages.</div>"
+
+
+def plain_filter_error(message: str, since: str | None, until: str | None) -> str:
+    """A filter error as a sentence for the page (the CLI's wording names options the page does not have)."""
+    for name, value in (("Since", since), ("Until", until)):
+        if value and f"'{value}'" in message and "not a date" in message:
+            return f"The “{name}” date “{value}” is not a date. Type it as 2023-12-01 (or 2023-12 for a month)."
+    if "after" in message and since and until:
+        return f"“Since” ({since}) is after “Until” ({until}). Swap them or clear one."
+    return message[:1].upper() + message[1:]
+
+
+def filter_chips(outlets, since, until) -> str:
+    """The active filters as chips above the chat ("" when none)."""
+    chips = [f"outlet: {html.escape(str(o))}" for o in (outlets or [])]
+    chips += [f"{name} {html.escape(_day(v))}" for name, v in (("since", since), ("until", until)) if _day(v)]
+    if not chips:
+        return ""
+    return ("<div class='chips' data-testid='filter-chips'>Answers use only: "
+            + "".join(f"<span class='chip'>{c}</span>" for c in chips) + "</div>")
+
+
+def _day(value) -> str:
+    """A date picker's value as typed or picked ("2023-12-01", "2023-12-01 00:00:00"), trimmed to its day part."""
+    text = str(value or "").strip()
+    return text[:10] if re.match(r"\d{4}-\d{2}-\d{2}( |T|$)", text) else text
 
 
 def as_typed(history: list[dict]) -> list[dict]:
@@ -200,6 +231,33 @@ class App:
         # Reachable from other machines: the Library fetch must not read this machine's or its network's services.
         self.public_fetch_only = not is_loopback(host)
         self.uploads = Path(self.settings.data_dir) / "uploads"
+        self.ready = threading.Event()
+        self.ready.set()  # set again by start_warm() once the model and indexes are loaded
+
+    def start_warm(self) -> None:
+        """Load the model and the indexes in the background, so the first question is not the one that waits."""
+        self.ready.clear()
+        threading.Thread(target=self._warm, name="rag-warm", daemon=True).start()
+
+    def _warm(self) -> None:
+        from rag.answer import Answerer
+
+        try:
+            if not self.corpus.catalog.is_empty():
+                Answerer(self.corpus).ask("warm up the model", use_llm=False)
+            else:
+                self.corpus.embedder.embed_query("warm up the model")
+        except Exception:  # a broken corpus shows up on the first real question, with its own message
+            log.exception("warm-up failed")
+        finally:
+            self.ready.set()
+
+    def page_load(self):
+        """On every page load: wait for the warm-up, then the ready line and fresh outlet lists and stats."""
+        self.ready.wait(300)
+        outlets = self.corpus.catalog.sources()
+        return ("Ready — ask a question.", gr.update(choices=outlets), gr.update(choices=outlets), self.stats_md(),
+                self.articles_table(""))
 
     def _writable(self) -> None:
         """Raise (as a UI error) when the app is read-only; every changing handler calls it."""
@@ -215,13 +273,13 @@ class App:
         if not isinstance(outlets, list) or not all(isinstance(o, str) for o in outlets):
             raise gr.Error("outlets must be a list of outlet names")
         for name, value in (("since", since), ("until", until)):
-            if value is not None and not isinstance(value, str):
+            if value is not None and not isinstance(value, (str, int, float)):
                 raise gr.Error(f"{name} must be a date string YYYY-MM-DD, got {type(value).__name__}")
-        since, until = (since or "").strip() or None, (until or "").strip() or None
+        since, until = _day(since) or None, _day(until) or None
         try:
             Filters.parse(self.corpus.catalog.sources(), outlets, since, until, names=("outlet", "since", "until"))
         except RagError as exc:
-            raise gr.Error(str(exc)) from None
+            raise gr.Error(plain_filter_error(str(exc), since, until)) from None
         return outlets, since, until
 
     # -- Ask ---------------------------------------------------------------------------------
@@ -229,8 +287,9 @@ class App:
         """Chat handler: streams the answer, then shows sources and the backend line."""
         history = list(history or [])
         question = (question or "").strip()
+        idle = (gr.skip(), gr.skip())  # the export of the previous answer stays until there is a new one
         if not question:
-            yield history, gr.skip(), gr.skip(), ""
+            yield history, gr.skip(), gr.skip(), "", *idle
             return
         prior = as_typed(history)
         history = history + [{"role": "user", "content": md_text(question)}, {"role": "assistant", "content": "…"}]
@@ -238,9 +297,9 @@ class App:
             outlets, since, until = self._filters(outlets, since, until)
         except gr.Error as exc:
             history[-1] = {"role": "assistant", "content": f"⚠ {md_text(exc.message)}"}
-            yield history, gr.skip(), "", ""
+            yield history, EMPTY_SOURCES, "", "", *idle
             return
-        yield history, gr.skip(), "Searching…", ""
+        yield history, EMPTY_SOURCES, "Searching…", "", *idle
         try:
             partial = ""
             result = None
@@ -250,16 +309,20 @@ class App:
                 else:
                     partial += item
                     history[-1] = {"role": "assistant", "content": md_text(partial)}
-                    yield history, gr.skip(), "Generating…", ""
+                    yield history, gr.skip(), "Generating…", "", *idle
             history[-1] = {"role": "assistant", "content": render_answer(result)}
-            yield history, render_sources(result, self.corpus), backend_line(result), ""
+            markdown = answer_markdown(result)
+            path = Path(tempfile.mkdtemp(prefix="rag-answer-")) / "answer.md"
+            path.write_text(markdown, encoding="utf-8")
+            yield (history, render_sources(result, self.corpus), backend_line(result), "", markdown,
+                   gr.update(value=str(path), visible=True))
         except RagError as exc:
             history[-1] = {"role": "assistant", "content": f"⚠ {md_text(str(exc))}"}
-            yield history, gr.skip(), "", ""
+            yield history, EMPTY_SOURCES, "", "", *idle
         except Exception as exc:  # the user gets a line, the log gets the traceback
             log.exception("ask failed")
             history[-1] = {"role": "assistant", "content": f"⚠ Something went wrong ({type(exc).__name__}: {md_text(str(exc))})"}
-            yield history, gr.skip(), "", ""
+            yield history, EMPTY_SOURCES, "", "", *idle
 
     def api_ask(self, question: str, outlets: list[str] | None = None, since: str = "", until: str = "") -> dict:
         """Answer a question; returns the answer JSON (see README)."""
@@ -412,7 +475,7 @@ class App:
         """Rows (title, outlet, date, chunks, id), filtered by a case-insensitive search."""
         q = (query or "").lower().strip()
         rows = []
-        for a in self.corpus.catalog.articles():
+        for a in self.corpus.catalog.articles(newest_first=True):
             if q and q not in f"{a.title} {a.source} {a.id}".lower():
                 continue
             rows.append([a.title, a.source, a.published_at, a.n_chunks, a.id])
@@ -506,28 +569,37 @@ def build(app: App) -> gr.Blocks:
             with gr.Tab("Ask", id="ask"):
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=3):
-                        # No LaTeX: a "$" in an article must stay a dollar sign.
-                        chat = gr.Chatbot(label="Chat", height=430, elem_id="chat", buttons=["copy"], feedback_options=None,
+                        with gr.Row(elem_id="filters-row", equal_height=True):
+                            ask_outlets = gr.Dropdown(outlets, multiselect=True, label="Outlets (all when empty)", elem_id="ask-outlets", scale=3)
+                            # Text, not gr.DateTime: its picker silently keeps the old value when a typed date
+                            # is invalid, so the answer would run unfiltered; here a bad date gets a sentence.
+                            ask_since = gr.Textbox(label="Since", placeholder="2023-10-01", elem_id="ask-since", scale=1, min_width=120)
+                            ask_until = gr.Textbox(label="Until", placeholder="2023-12-31", elem_id="ask-until", scale=1, min_width=120)
+                        chips = gr.HTML("", elem_id="filter-chips")
+                        # No LaTeX: a "$" in an article must stay a dollar sign. No copy button on messages:
+                        # they hold the app's markup; "Copy or export" below gives clean Markdown.
+                        chat = gr.Chatbot(label="Chat", height=400, elem_id="chat", buttons=[], feedback_options=None,
                                           latex_delimiters=[], sanitize_html=True)
                         question = gr.Textbox(label="Question", placeholder="Which Iraqi army divisions are named?", elem_id="question", lines=1)
                         with gr.Row():
                             ask_btn = gr.Button("Ask", variant="primary", elem_id="ask-btn")
                             clear_btn = gr.Button("New conversation", elem_id="clear-btn")
-                        with gr.Accordion("Filters", open=False):
-                            ask_outlets = gr.Dropdown(outlets, multiselect=True, label="Outlets", elem_id="ask-outlets")
-                            with gr.Row():
-                                ask_since = gr.Textbox(label="Since (YYYY-MM-DD)", elem_id="ask-since")
-                                ask_until = gr.Textbox(label="Until (YYYY-MM-DD)", elem_id="ask-until")
-                        backend = gr.Markdown("", elem_id="backend-line")
+                        backend = gr.Markdown("Loading model…", elem_id="backend-line")
+                        with gr.Accordion("Copy or export the last answer", open=False, elem_id="export"):
+                            answer_md = gr.Textbox(label="Answer as Markdown", lines=6, buttons=["copy"], interactive=False, elem_id="answer-md")
+                            answer_file = gr.DownloadButton("Download answer (.md)", elem_id="answer-download", visible=False)
                     with gr.Column(scale=2):
                         gr.Markdown("**Sources** — click a citation marker to open its passage")
-                        sources = gr.HTML("<div class='src-empty'>Ask a question to see cited passages.</div>", elem_id="sources-panel")
+                        sources = gr.HTML(EMPTY_SOURCES, elem_id="sources-panel")
                 inputs = [question, chat, ask_outlets, ask_since, ask_until]
-                outputs = [chat, sources, backend, question]
+                outputs = [chat, sources, backend, question, answer_md, answer_file]
                 ask_btn.click(app.chat, inputs, outputs, api_name="chat")
                 question.submit(app.chat, inputs, outputs, api_name="ui_chat_submit", api_visibility="private")
-                clear_btn.click(lambda: ([], "<div class='src-empty'>Ask a question to see cited passages.</div>", ""),
-                                None, [chat, sources, backend], api_name="ui_clear", api_visibility="private")
+                for f in (ask_outlets, ask_since, ask_until):
+                    f.change(filter_chips, [ask_outlets, ask_since, ask_until], [chips], api_name=False, show_progress="hidden")
+                clear_btn.click(lambda: ([], EMPTY_SOURCES, "", [], "", "", "", "", gr.update(visible=False)), None,
+                                [chat, sources, backend, ask_outlets, ask_since, ask_until, chips, answer_md, answer_file],
+                                api_name="ui_clear", api_visibility="private")
             with gr.Tab("Briefing", id="brief"):
                 with gr.Row():
                     topic = gr.Textbox(label="Topic", placeholder="Iran-backed militias and Iraqi security forces", elem_id="brief-topic", scale=3)
@@ -590,6 +662,7 @@ def build(app: App) -> gr.Blocks:
                 per_q = gr.Dataframe(headers=["id", "question", "verdict", "answer", "citation recall", "hits@4"],
                                      label="Per question", interactive=False, wrap=True, max_height=400, elem_id="eval-questions")
                 eval_btn.click(app.run_eval, [gold, gold_up], [metrics, plot1, plot2, per_q], api_name="ui_eval", api_visibility="private")
+        demo.load(app.page_load, None, [backend, ask_outlets, brief_outlets, stats, table], api_name=False)
         gr.api(app.api_ask, api_name="ask")
         gr.api(app.api_brief, api_name="brief")
         gr.api(app.api_ingest, api_name="ingest")
@@ -647,6 +720,7 @@ def launch(settings: Settings | None = None, host: str | None = None, port: int 
         raise RagError(f"--host {host} is reachable from other machines: add --auth user:password (or --auth-file), "
                        "or --read-only, or bind 127.0.0.1")
     app = App(settings, corpus, host)
+    app.start_warm()
     demo = build(app)
     demo.queue(default_concurrency_limit=8)
     # No allowed_paths: nothing under the data dir (uploads, catalogue, Chroma) is ever served.
