@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .bm25 import tokenize
 from .llm import ChatLLM, LLMError
 from .citations import SUPPORTED, WEAK, Source, validate
 from .corpus import Corpus
@@ -167,6 +168,15 @@ class _Sent:
     rank: int
 
 
+TOPIC_FLOOR = 0.8  # share of the topic's words (IDF-weighted) an article must hold to be briefed on it
+
+
+def topic_coverage(words: dict[str, float], tokens: set[str]) -> float:
+    """IDF-weighted share of the topic's words among `tokens` (1.0 for an empty topic)."""
+    total = sum(words.values())
+    return sum(w for t, w in words.items() if t in tokens) / total if total else 1.0
+
+
 def select_articles(corpus: Corpus, topic: str | None, sources=None, since=None, until=None,
                     article_ids: list[str] | None = None, max_articles: int = 20) -> tuple[list[str], dict[str, list[tuple[int, int, int]]]]:
     """Articles for the briefing and, per article, its relevant chunk spans (start, end, rank)."""
@@ -184,9 +194,16 @@ def select_articles(corpus: Corpus, topic: str | None, sources=None, since=None,
     chunks: dict[str, list[tuple[int, int, int]]] = {}
     if topic:
         hits = retriever.search(topic, k=max(40, max_articles * 5), filters=filters, query_hints=not sources)
+        words = {t: corpus.bm25.idf(t) for t in set(tokenize(topic))}
+        seen_text: dict[str, set[str]] = {}
+        for h in hits:
+            seen_text.setdefault(h.article_id, set(tokenize(h.title))).update(tokenize(h.text))
+        # Relevance floor: an article is about the topic when its title and retrieved passages hold
+        # most of the topic's words by weight (bench/brief_topics.py); otherwise it is only near it.
+        about = {aid for aid, toks in seen_text.items() if topic_coverage(words, toks) >= TOPIC_FLOOR}
         for rank, h in enumerate(hits):
-            if h.bm25_rank is None:
-                continue  # dense-only neighbours share no topic word: off-topic in a small corpus
+            if h.bm25_rank is None or h.article_id not in about:
+                continue  # dense-only neighbours share no topic word; below the floor: off topic
             if h.article_id not in chunks and len(chunks) >= max_articles:
                 continue
             chunks.setdefault(h.article_id, []).append((h.start, h.end, rank))
@@ -266,7 +283,9 @@ def brief(corpus: Corpus, topic: str | None = None, sources: list[str] | None = 
     ids, chunks = select_articles(corpus, topic, sources, since, until, article_ids, max_articles)
     label = topic or ("selected articles" if article_ids else "all articles")
     if not ids:
-        raise RagError("no articles match this briefing's topic and filters; ingest articles or widen the filters")
+        if topic:
+            raise RagError(f"no articles on this topic (“{topic}”); try other words, or widen or clear the filters")
+        raise RagError("no articles match this briefing's filters; ingest articles or widen the filters")
     arts = [corpus.catalog.article(a) for a in ids]
     b = Briefing(topic=label, scope=_scope(arts), articles=[a.as_dict() for a in arts])
     reg = _Registry(corpus)
@@ -288,14 +307,15 @@ def brief(corpus: Corpus, topic: str | None = None, sources: list[str] | None = 
     b.whos_who = _whos_who(cands, salience, reg)
     b.differences = _differences(cands, sim, reg, salience)
     b.sources = reg.entries
+    b.scope = _scope(arts, {e["source"] for e in reg.entries if e["source"]})
     b.seconds = round(time.perf_counter() - t0, 2)
     return b
 
 
-def _scope(arts) -> str:
-    """"n article(s), first to last date; sources: ..." for the briefing header."""
+def _scope(arts, cited_outlets: set[str] | None = None) -> str:
+    """"n article(s), first to last date; sources: ..." for the briefing header (only outlets it cites, once known)."""
     dates = sorted(a.published_at for a in arts if a.published_at)
-    outlets = sorted({a.source for a in arts if a.source})
+    outlets = sorted(cited_outlets if cited_outlets is not None else {a.source for a in arts if a.source})
     return (f"{len(arts)} article(s)" + (f", {dates[0]} to {dates[-1]}" if dates else "")
             + (f"; sources: {', '.join(outlets)}" if outlets else ""))
 
@@ -345,15 +365,22 @@ def _whos_who(cands: list[_Sent], salience: np.ndarray, reg: _Registry) -> list[
             counts[e] = counts.get(e, 0) + 1
             if e not in where or salience[i] > salience[where[e]]:
                 where[e] = i
-    kept: list[str] = []
+    kept: list[tuple[str, int]] = []
+    used: set[int] = set()
     for e in sorted(counts, key=lambda e: (-counts[e], -salience[where[e]])):
-        if any(e in k or k in e for k in kept):
+        if any(e in k or k in e for k, _ in kept):
             continue
-        kept.append(e)
+        # Each line its own sentence: the most salient one naming this entity that no line above uses.
+        options = [i for i, c in enumerate(cands) if i not in used and e in find_entities(c.text)]
+        if not options:
+            continue
+        best = max(options, key=lambda i: salience[i])
+        used.add(best)
+        kept.append((e, best))
         if len(kept) == 10:
             break
-    return [Point(normalise(cands[where[e]].text), [reg.cite(cands[where[e]].article_id, cands[where[e]].start, cands[where[e]].end)], label=e)
-            for e in kept]
+    return [Point(normalise(cands[i].text), [reg.cite(cands[i].article_id, cands[i].start, cands[i].end)], label=e)
+            for e, i in kept]
 
 
 def _mmr(salience: np.ndarray, sim: np.ndarray, k: int, lam: float) -> list[int]:
@@ -390,7 +417,7 @@ def _merge_copies(chosen: list[int], sim: np.ndarray, cands: list[_Sent]) -> lis
 def _themes(groups: list[list[int]], cands: list[_Sent], S, vec, reg: _Registry) -> list[tuple[str, list[Point]]]:
     points = [Point(normalise(cands[g[0]].text), [reg.cite(cands[j].article_id, cands[j].start, cands[j].end) for j in g]) for g in groups]
     if len(groups) <= 3:
-        return [(_theme_name([g[0] for g in groups], S, vec), points)]
+        return [(_theme_name([g[0] for g in groups], S, vec, cands), points)]
     from sklearn.cluster import AgglomerativeClustering
 
     rows = S[[g[0] for g in groups]].toarray()
@@ -399,15 +426,25 @@ def _themes(groups: list[list[int]], cands: list[_Sent], S, vec, reg: _Registry)
     out = []
     for lab in dict.fromkeys(labels):
         idx = [i for i, l in enumerate(labels) if l == lab]
-        out.append((_theme_name([groups[i][0] for i in idx], S, vec), [points[i] for i in idx]))
+        out.append((_theme_name([groups[i][0] for i in idx], S, vec, cands), [points[i] for i in idx]))
     return out
 
 
-def _theme_name(rows: list[int], S, vec) -> str:
+def _theme_name(rows: list[int], S, vec, cands: list[_Sent] | None = None) -> str:
+    """A readable heading: the name the theme's sentences share most, else its two strongest words."""
+    if cands is not None:
+        counts: dict[str, int] = {}
+        for r in rows:
+            for e in set(find_entities(cands[r].text)):
+                counts[e] = counts.get(e, 0) + 1
+        if counts:
+            name = max(counts, key=lambda e: (counts[e], len(e)))
+            if counts[name] >= 2 or len(rows) == 1:
+                return name
     weights = np.asarray(S[rows].sum(axis=0)).ravel()
     terms = vec.get_feature_names_out()
-    top = [terms[i] for i in np.argsort(-weights)[:3] if weights[i] > 0]
-    return " · ".join(t.capitalize() for t in top) or "General"
+    top = [terms[i] for i in np.argsort(-weights)[:2] if weights[i] > 0]
+    return " and ".join(top).capitalize() or "General"
 
 
 _FIG = re.compile(r"\b\d[\d,.]*\b(?:\s*(?:percent|%|million|billion|thousand))?")

@@ -7,6 +7,7 @@ import pytest
 
 from rag import Settings, ingest
 from rag.brief import brief
+from rag.errors import RagError
 from rag.dates import find_dates
 
 from .conftest import MULTIHOP
@@ -87,6 +88,28 @@ def test_topic_briefing_over_many_articles(ftx_corpus):
     assert [p.date for p in b.timeline] == sorted(p.date for p in b.timeline)
     texts = [re.sub(r"\W+", " ", p.text.lower()) for _, ps in b.key_points for p in ps]
     assert len(texts) == len(set(texts))  # no bullet repeated from a syndicated copy
+
+
+def test_briefing_stays_on_topic_and_reads_well(ftx_corpus):
+    corpus, _ = ftx_corpus
+    b = brief(corpus, "Sam Bankman-Fried FTX fraud trial", max_articles=30, use_llm=False)
+    # every selected article is about the topic (holds most of its words), and the header names only cited outlets
+    for a in b.articles:
+        art = corpus.catalog.article(a["id"])
+        assert re.search(r"Bankman|FTX|SBF", art.title + art.text), art.title
+    cited = {s["source"] for s in b.sources}
+    header_outlets = set(b.scope.split("sources: ")[1].split(", ")) if "sources: " in b.scope else set()
+    assert header_outlets == cited
+    assert all("·" not in heading for heading, _ in b.key_points)  # readable phrases, not keyword triples
+    lines = [p.text for p in b.whos_who]
+    assert len(lines) == len(set(lines))  # one distinct sentence per name
+    assert all(p.label in p.text for p in b.whos_who)
+
+
+def test_a_topic_without_articles_says_so(ftx_corpus):
+    corpus, _ = ftx_corpus
+    with pytest.raises(RagError, match="no articles on this topic"):
+        brief(corpus, "narwhal kite contest", use_llm=False)
 
 
 def test_syndicated_copies_merge_into_one_bullet(make_corpus, tmp_path):
