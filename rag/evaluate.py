@@ -36,6 +36,35 @@ METRIC_KEYS = ["hits_at_4", "hits_at_10", "mrr_at_10", "map_at_10", "citation_re
                "refusal_precision", "support_rate", "latency_p50_ms", "latency_p95_ms"]
 
 
+METRIC_HELP = {
+    "hits_at_4": "share of questions with a gold passage among the first 4 retrieved",
+    "hits_at_10": "share of questions with a gold passage among the first 10 retrieved",
+    "mrr_at_10": "1 / rank of the first gold passage (0 past 10), averaged",
+    "map_at_10": "how early all gold passages are retrieved (MultiHop-RAG MAP@10)",
+    "citation_recall": "share of gold passages the answer cites",
+    "citation_precision": "share of cited spans that are gold passages",
+    "answer_keyword_accuracy": "share of answers holding every expected keyword",
+    "answer_contains_gold": "share of answers containing the gold answer verbatim",
+    "answer_upstream_lenient": "MultiHop-RAG's rule: answer and gold share a word",
+    "refusal_recall": "share of unanswerable questions refused",
+    "refusal_precision": "share of refusals that were unanswerable questions",
+    "support_rate": "share of answer sentences shown as supported",
+    "latency_p50_ms": "median answer time in milliseconds",
+    "latency_p95_ms": "95th-percentile answer time in milliseconds",
+}
+
+
+def question_right(row: dict) -> bool | None:
+    """Whether one evaluated question came out right: refused when unanswerable; otherwise the expected
+    keywords (or the gold answer) in the answer. None when the gold file gives no way to tell."""
+    if not row.get("answerable", True):
+        return bool(row.get("refused"))
+    for key in ("answer_keyword_accuracy", "answer_contains_gold"):
+        if row.get(key) is not None:
+            return not row.get("refused") and row[key] == 1.0
+    return None
+
+
 @dataclass
 class GoldQuestion:
     """One evaluation question with its gold citations."""
@@ -279,7 +308,8 @@ def write_report(result: dict, folder: Path) -> list[Path]:
     ax.set_xticks([x + width * (len(types) - 1) / 2 for x in range(len(shown))], shown, rotation=30, ha="right")
     ax.set_ylim(0, 1.05)
     ax.set_title("Metrics by question type")
-    ax.legend(fontsize=8)
+    # Legend under the plot: inside it covered the bars.
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.32), ncol=min(4, max(1, len(types))), frameon=False)
     fig.tight_layout()
     p = folder / "metrics_by_type.png"
     fig.savefig(p, dpi=110)

@@ -157,6 +157,13 @@ def test_evaluate_tab(page):
     table = page.locator("#eval-metrics")
     expect(table).to_contain_text("citation_recall", timeout=180_000)
     expect(table).to_contain_text("hits_at_4")
+    expect(table).to_contain_text("share of gold passages the answer cites")  # each metric explained
+    questions = page.locator("#eval-questions")
+    expect(questions).to_contain_text("✓ right")
+    expect(questions).to_contain_text("Which Iraqi army divisions are named?")
+    assert page.locator(".progress-text, .eta-bar").count() <= 1  # one progress indicator, not one per output
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "evaluate-1280x800.png"), full_page=True)
 
 
 def test_gradio_client_ask_and_ingest(server, tmp_path):

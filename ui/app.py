@@ -32,7 +32,7 @@ from rag.citations import VERDICT_LABELS
 from rag.brief import brief as make_brief
 from rag.corpus import Corpus
 from rag.errors import RagError
-from rag.evaluate import METRIC_KEYS, evaluate, fmt, shipped_gold_dir, write_report
+from rag.evaluate import METRIC_HELP, METRIC_KEYS, evaluate, fmt, question_right, shipped_gold_dir, write_report
 from rag.ingest import ingest
 from rag.filters import Filters
 from rag.safe import md_text, safe_url
@@ -523,20 +523,21 @@ class App:
         if uploaded:
             path = Path(getattr(uploaded, "path", None) or getattr(uploaded, "name", None) or str(uploaded))
             if Path(gr.utils.get_upload_folder()).resolve() not in path.resolve().parents:
-                return [["error", "not an uploaded file; upload the gold file through the app"]], None, None, []
+                return [["error", "not an uploaded file; upload the gold file through the app", ""]], None, None, []
         elif shipped in self.gold_choices():
             path = EVAL_DIR / shipped
         else:
-            return [["error", "choose a shipped gold file or upload one"]], None, None, []
+            return [["error", "choose a shipped gold file or upload one", ""]], None, None, []
         try:
             result = evaluate(self.corpus, path, progress=lambda i, n: progress((i, n), desc="evaluating"))
         except RagError as exc:
-            return [["error", str(exc)]], None, None, []
+            return [["error", str(exc), ""]], None, None, []
         folder = Path(tempfile.mkdtemp(prefix="rag-eval-"))  # per request: users never share a report
         write_report(result, folder)
-        metrics = [[k, fmt(result["metrics"].get(k))] for k in METRIC_KEYS]
-        per_q = [[r["id"], r["question"], "refused" if r.get("refused") else "answered", r.get("answer", "")[:300],
-                  fmt(r.get("citation_recall")), fmt(r.get("hits_at_4"))] for r in result["questions"]]
+        metrics = [[k, fmt(result["metrics"].get(k)), METRIC_HELP[k]] for k in METRIC_KEYS]
+        marks = {True: "✓ right", False: "✗ wrong", None: "–"}
+        per_q = [[r["id"], marks[question_right(r)], r["question"], "refused" if r.get("refused") else "answered",
+                  r.get("answer", "")[:300], fmt(r.get("citation_recall")), fmt(r.get("hits_at_4"))] for r in result["questions"]]
         return metrics, str(folder / "metrics_by_type.png"), str(folder / "latency.png"), per_q
 
     def api_eval(self, gold: str = "seed.jsonl", limit: int = 0) -> dict:
@@ -655,13 +656,17 @@ def build(app: App) -> gr.Blocks:
                     gold_up = gr.File(label="…or upload a gold file (.jsonl / MultiHop .json)", file_types=[".jsonl", ".json"],
                                       elem_id="eval-upload")
                 eval_btn = gr.Button("Run evaluation", variant="primary", elem_id="eval-btn")
-                metrics = gr.Dataframe(headers=["metric", "value"], label="Metrics", elem_id="eval-metrics", interactive=False)
+                metrics = gr.Dataframe(headers=["metric", "value", "what it means"], label="Metrics", elem_id="eval-metrics",
+                                       interactive=False, wrap=True, column_widths=["22%", "10%", "68%"])
                 with gr.Row():
                     plot1 = gr.Image(label="Metrics by question type", type="filepath")
                     plot2 = gr.Image(label="Latency", type="filepath")
-                per_q = gr.Dataframe(headers=["id", "question", "verdict", "answer", "citation recall", "hits@4"],
-                                     label="Per question", interactive=False, wrap=True, max_height=400, elem_id="eval-questions")
-                eval_btn.click(app.run_eval, [gold, gold_up], [metrics, plot1, plot2, per_q], api_name="ui_eval", api_visibility="private")
+                per_q = gr.Dataframe(headers=["id", "result", "question", "outcome", "answer", "citation recall", "hits@4"],
+                                     label="Per question (✓ right: expected keywords in the answer, or an unanswerable question refused)",
+                                     interactive=False, wrap=True, max_height=400, elem_id="eval-questions",
+                                     column_widths=["5%", "9%", "28%", "9%", "33%", "8%", "8%"])
+                eval_btn.click(app.run_eval, [gold, gold_up], [metrics, plot1, plot2, per_q], api_name="ui_eval", api_visibility="private",
+                               show_progress_on=[metrics])  # one progress bar, not one per output
         demo.load(app.page_load, None, [backend, ask_outlets, brief_outlets, stats, table], api_name=False)
         gr.api(app.api_ask, api_name="ask")
         gr.api(app.api_brief, api_name="brief")
