@@ -415,17 +415,19 @@ class OfflineAnswerer:
     # -- parts ---------------------------------------------------------------------------------
 
     def refusal(self, question: str, sources: list[Source], cands: list[Candidate], best: float) -> Answer:
-        """A refusal that offers the two closest passages (from different articles) as leads."""
-        leads, seen = [], set()
-        for c in cands:
+        """A refusal that offers the two closest passages as leads (from different articles when it can)."""
+        # The closest sentence of each of the two closest articles; with one article, its two closest sentences.
+        ranked = sorted(cands, key=lambda c: -c.match)
+        best_of: dict[str, Candidate] = {}
+        for c in ranked:
+            best_of.setdefault(sources[c.source].article_id, c)
+        picks = list(best_of.values())[:2]
+        picks += [c for c in ranked if c not in picks][: 2 - len(picks)]
+        leads = []
+        for c in picks:
             src = sources[c.source]
-            if src.article_id in seen:
-                continue
-            seen.add(src.article_id)
             leads.append({"article_id": src.article_id, "title": src.title, "source": src.source, "published_at": src.published_at,
                           "url": src.url, "quote": c.text, "start": c.start, "end": c.end})
-            if len(leads) == 2:
-                break
         why = "none of the passages found answers the question" if cands else "no passage matched the question"
         return Answer(question, REFUSAL, True, self.backend, notice=why, leads=leads)
 

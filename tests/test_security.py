@@ -212,7 +212,7 @@ def test_api_arguments_are_validated_with_one_line_errors(read_only_app):
     c = Client(url, verbose=False)
     cases = [
         (("Which divisions?", ["No Such Outlet"], "", ""), "/ask", "not a stored outlet"),
-        (("Which divisions?", [], "2023-12-01", "2023-11-01"), "/ask", "is after until"),
+        (("Which divisions?", [], "2023-12-01", "2023-11-01"), "/ask", "is after “Until”"),
         (("Which divisions?", [], "2023-02-30", ""), "/ask", "not a calendar date"),
         (("Which divisions?", [], "Dec 1 2023", ""), "/ask", "is not a date"),
         (("topic", [], "", "", -5), "/brief", "max_articles must be from 1"),
