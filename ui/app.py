@@ -628,7 +628,7 @@ def build(app: App) -> gr.Blocks:
                 results = gr.Dataframe(headers=["file", "result", "detail"], label="Ingest results", elem_id="ingest-results",
                                        interactive=False, wrap=True)
                 with gr.Row():
-                    search = gr.Textbox(label="Search articles", elem_id="library-search", scale=3)
+                    search = gr.Textbox(label="Search articles (title, outlet or id)", elem_id="library-search", scale=3)
                     selected = gr.State("")
                     del_btn = gr.Button("Delete selected article", variant="stop", elem_id="delete-btn", scale=1,
                                         interactive=False, visible=not app.read_only)
@@ -638,7 +638,8 @@ def build(app: App) -> gr.Blocks:
                     confirm_btn = gr.Button("Yes, delete it", variant="stop", elem_id="confirm-delete-btn")
                     cancel_btn = gr.Button("Cancel", elem_id="cancel-delete-btn")
                 table = gr.Dataframe(app.articles_table(), headers=["title", "outlet", "date", "chunks", "id"], label="Articles (click a row to select it)",
-                                     elem_id="articles-table", interactive=False, wrap=True, max_height=360)
+                                     elem_id="articles-table", interactive=False, wrap=True, max_height=360,
+                                     column_widths=["50%", "18%", "12%", "7%", "13%"])  # all five columns fit 1280 px
                 ingest_btn.click(app.ingest_files, [upload], [results, table, stats, ask_outlets, brief_outlets],
                                  api_name="ui_ingest", api_visibility="private")
                 fetch_btn.click(app.ingest_addresses, [addresses, as_feeds], [results, table, stats, ask_outlets, brief_outlets],
