@@ -124,6 +124,10 @@ def test_upload_then_ask_about_it(page, tmp_path):
     # newest first: the upload is the first row
     table = page.locator("#articles-table").inner_text()
     assert table.index("Harbour authority names new chief") < table.index("The threat of IRGC"), table[:300]
+    last_header = page.locator("#articles-table th").last.bounding_box()
+    assert last_header and last_header["x"] + last_header["width"] <= 1280  # the id column is on screen
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "library-1280x800.png"))
     page.get_by_role("tab", name="Ask").click()
     # the outlet list picked up the new article's outlet without a reload
     page.locator("#ask-outlets input").click()
