@@ -44,6 +44,11 @@ SUPPORTED, WEAK, UNSUPPORTED = "supported", "weak", "unsupported"
 SUPPORTED_AT, WEAK_AT = 0.55, 0.40
 _LEVELS = [UNSUPPORTED, WEAK, SUPPORTED]
 VERDICT_LABELS = {SUPPORTED: "supported", WEAK: "possible answer", UNSUPPORTED: "unsupported"}  # as users see them
+VERDICT_HELP = {  # what each badge means, in plain words (shown on hover)
+    SUPPORTED: "The quoted passage answers the question: it holds what was asked for, and for a name several articles agree.",
+    WEAK: "A possible answer: the passage is close to the question but does not clearly answer it. Check the source.",
+    UNSUPPORTED: "No source backs this sentence.",
+}
 
 
 @dataclass

@@ -90,6 +90,7 @@ def test_ask_click_citation_shows_highlighted_passage(page):
     expect(chat.locator("strong").first).to_have_text("fifth and eighth divisions")
     expect(page.locator("#cite-1 [data-testid=answer-span]")).to_have_text("fifth and eighth divisions")
     expect(chat).to_contain_text("possible answer")  # one article: nothing corroborates the name
+    expect(chat.locator(".badge").first).to_have_attribute("title", re.compile("does not clearly answer"))  # explained on hover
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "ask-1280x800.png"))
     # the highlighted span is visible inside the panel without scrolling the whole page

@@ -28,7 +28,7 @@ from gradio.data_classes import FileData
 
 from rag.answer import Answer, stream_answer
 from rag.contract import answer_markdown
-from rag.citations import VERDICT_LABELS
+from rag.citations import VERDICT_HELP, VERDICT_LABELS
 from rag.brief import brief as make_brief
 from rag.corpus import Corpus
 from rag.errors import RagError
@@ -168,7 +168,7 @@ def render_answer(a: Answer) -> str:
         marks = "".join(f"[[{int(n)}]](#cite-{int(n)})" for n in s["citations"])
         verdict = s["verdict"] if s["verdict"] in VERDICTS else "unsupported"
         label = VERDICT_LABELS[verdict] + (" · citation repaired" if s.get("repaired") else "")
-        badge = f"<span class=\"badge {verdict}\">{label}</span>"
+        badge = f"<span class=\"badge {verdict}\" title=\"{VERDICT_HELP[verdict]}\">{label}</span>"
         if s.get("role") in ("short_answer", "yes_no"):
             parts.append(f"**{md_text(s['text'])}** {marks} {badge}\n\n")
             continue
@@ -206,7 +206,7 @@ def render_sources(a: Answer, corpus: Corpus) -> str:
         inner = (span["start"], span["end"]) if span.get("n") == c["n"] else None
         ctx = context_html(art.text, c["start"], c["end"], answer=inner) if art else html.escape(c["quote"])
         support = c["support"] if c["support"] in VERDICTS else "unsupported"
-        badge = f"<span class='badge {support}'>{VERDICT_LABELS[support]}</span>"
+        badge = f"<span class='badge {support}' title='{VERDICT_HELP[support]}'>{VERDICT_LABELS[support]}</span>"
         cards.append(_card(f"cite-{c['n']}", f"[{c['n']}] {html.escape(c['title'])}", meta, safe_url(c["url"]), badge,
                            html.escape(" ".join(c["quote"].split())), ctx))
     return "<div class='src-list'>" + "".join(cards) + "</div>"
