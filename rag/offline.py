@@ -11,19 +11,24 @@ says what a quoted sentence shows and says how sure it is. For one question:
 2. Candidates: every sentence of the retrieved passages,
        score = 0.5 * cosine(question, sentence) + 0.4 * focus coverage + 0.1 * kind cue
    (only the EMBED_CANDIDATES best by the lexical part are embedded: latency).
-3. Short answer: for which/who/what, the name that the best sentences agree on, counted over
-   distinct articles (names the question already says do not count); for when, the date; for
-   how many/much, the number with its unit; for where, the place. It is a span of a cited
-   sentence (`answer_span`, article offsets), highlighted in the UI's Sources card.
+3. Short answer: for which/who/what, the name the best sentences agree on: each article votes
+   once per name (its best mention, weighted by score² and closeness to the question's words);
+   names the question already says do not count; a full "first name surname" is preferred and an
+   ordinal phrase ending in the noun asked ("fifth and eighth divisions") beats a name. For when,
+   the date; for how many/much, the number with its unit; for where, the place. It is a span of a
+   cited sentence (`answer_span`, article offsets), highlighted in the UI's Sources card.
 4. Evidence: when the question names several outlets or reports, one sentence per named side,
-   each cited; otherwise the best one to three sentences, those holding the short answer first.
-5. Yes/no, only when the evidence decides it: which of two reports came first, from their
-   publication dates. Otherwise each side's evidence is laid out without a verdict.
-6. Verdict (relevance, not overlap: every quote matches its own source by construction):
-   "supported" when the kind asked is present, the score clears SUPPORTED_AT and, for a name,
-   the name is found in sentences of at least AGREE articles; "weak" (shown as "possible
-   answer") otherwise; below `refusal_threshold` a refusal that offers the two closest passages
-   as leads. Calibrated on MultiHop-RAG dev by bench/offline_answers.py.
+   each cited and labelled; otherwise the best one to three sentences (the best always, the short
+   answer's own first).
+5. Yes/no, only when the evidence decides it: "was X published before/after Y", from the two
+   reports' publication dates. Otherwise each side's evidence is laid out without a verdict.
+6. Verdict (relevance, not overlap: every quote matches its own source by construction): a name is
+   "supported" when at least SUPPORT_AGREE articles hold it; a date/number/place when the sentence
+   holds one and scores at least SUPPORTED_AT; otherwise "weak" (shown as "possible answer").
+7. Refusal: the match (0.5 cos + 0.4 focus, without the kind cue) must reach `refusal_threshold`,
+   or `refusal_threshold - CORROBORATED_MARGIN` when corroborated (CORROBORATE_AGREE articles hold
+   the same name, or every named outlet has a passage); a refusal offers the two closest passages
+   as leads. Calibrated on MultiHop-RAG dev by bench/refusal_sweep.py and bench/offline_answers.py.
 
 Text in articles is only ever quoted, never executed as instructions.
 """
