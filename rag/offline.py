@@ -368,7 +368,7 @@ class OfflineAnswerer:
     def answer(self, question: str, sources: list[Source], context: str | None = None,
                on_token: Callable[[str], None] | None = None) -> Outcome:
         """The short answer with its evidence, or a refusal (with leads) when nothing relevant scores high enough."""
-        shape = self.shape(context or question) if context else self.shape(question)
+        shape = self.shape(context or question)  # a follow-up is shaped with the previous question added
         return Outcome(self.compose(question, shape, sources, self.score(question, sources, context, shape)))
 
     def compose(self, question: str, shape: Shape, sources: list[Source], cands: list[Candidate]) -> Answer:
