@@ -42,12 +42,9 @@ from .prompts import load_prompt
 from .safe import CSP_META, md_text, safe_url
 from .dates import find_dates
 from .retrieve import Retriever
-from .text import normalise, sentence_spans
+from .text import ORG_WORDS, normalise, sentence_spans
 
 _TITLES = r"(?:Rep\.|Sen\.|Supreme Leader|President|Gen\.|General|Minister|Prime Minister|Secretary|Dr\.|Mr\.|Ms\.|Mrs\.|Gov\.|Judge|Chief|Coach|CEO)"
-_ORG_WORDS = {"Ministry", "Council", "Corps", "Brigade", "Police", "Division", "Committee", "Party", "Army", "Forces", "Department",
-              "Agency", "Court", "Congress", "Senate", "Pentagon", "Company", "Inc", "Corp", "Bank", "University", "League", "Club",
-              "Commission", "Administration", "Organization", "Union", "Group", "Embassy", "Beacon", "Times", "News"}
 _NAME_RE = re.compile(r"\b(?:[A-Z][\w'’-]+|of|the|and|for)(?:\s+(?:[A-Z][\w'’-]+|of|the|for))*")
 _STOP_ENTS = {"The", "A", "An", "In", "On", "At", "But", "And", "He", "She", "It", "They", "We", "This", "That", "During", "According",
               "Both", "Latest", "Related", "Concerns", "However", "While", "After", "Before", "Iran-backed", "Iranian", "American", "US", "U.S."}
@@ -269,7 +266,7 @@ def find_entities(text: str) -> list[str]:
             continue
         name = re.sub(r"['’]s$", "", " ".join(words)).strip()
         caps = [w for w in words if w[:1].isupper()]
-        organisation = caps and caps[-1] in _ORG_WORDS and words[0] not in _ORG_WORDS
+        organisation = caps and caps[-1] in ORG_WORDS and words[0] not in ORG_WORDS
         if (len(caps) >= 2 or organisation or caps and caps[0] in ("Pentagon", "Congress")) and len(name) > 3:
             ents.append(name)
     return ents

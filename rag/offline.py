@@ -48,7 +48,7 @@ from .corpus import Corpus
 from .dates import date_key, iso_day, time_spans
 from .llm import Outcome
 from .retrieve import Retriever, query_aspects
-from .text import normalise, sentence_spans
+from .text import ORG_WORDS, normalise, sentence_spans
 
 EMBED_CANDIDATES = 12
 SUPPORTED_AT = 0.50  # relevance score from which a typed answer is "supported" (bench/offline_answers.py)
@@ -71,7 +71,7 @@ _NUMBER = re.compile(r"(?:[$£€¥]\s?)?\b\d[\d,.]*(?:\s?(?:%|percent|per cent|
 _WORD_NUMBER = re.compile(r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?|"
                           r"thousands?|millions?|billions?)\b(?:\s+[a-z][\w-]*)?", re.I)
 _ENTITY = re.compile(r"\b[A-Z][\w'’&.-]*[\w&]|\b[A-Z]\b")
-_CONNECT = {"of", "de", "la", "van", "von", "and", "&", "for", "the"}
+_CONNECT = {"of", "de", "la", "van", "von", "for", "the"}  # not "and": "FTX and Alameda" is two names
 _PLACE_PREP = re.compile(r"\b(?:in|at|from|near|across|outside|inside)\s+(?:the\s+)?$", re.I)
 _ORDER = re.compile(r"\b(?:published|released|posted|came out|appeared|reported)\s+(before|after|earlier than|later than|prior to)\s+"
                     r"(?:the\s+)?(?:articles?\s+|reports?\s+|story\s+|piece\s+|coverage\s+)?(?:by\s+|from\s+|in\s+|of\s+)?['‘“\"]?(.*)", re.I)
@@ -212,9 +212,9 @@ def _name_prior(shape: Shape, name: str) -> float:
         return 2.5 if _ORDINAL_PHRASE.fullmatch(name) else 1.5  # it says its kind: "fifth and eighth divisions", "Ministry of Interior"
     if shape.kind != "who":
         return 1.0
-    if name.isupper():
-        return 0.3
-    return 1.5 if " " in name else 1.0
+    if name.isupper() or name.split()[-1] in ORG_WORDS:
+        return 0.3  # "FTX", "Alameda Research": organisations, not people
+    return 1.5 if " " in name else 0.6  # a person is usually named in full at least once
 
 
 def _focus_positions(text: str, focus: dict[str, float]) -> list[int]:
@@ -479,12 +479,13 @@ class OfflineAnswerer:
         # Bankman-Fried): each name is credited with the longer names that contain it.
         total = dict(weight)
         agree = {k: set(v) for k, v in arts.items()}
-        contains = {k: [x for x in weight if x != k and re.search(rf"(?<![\w-]){re.escape(k)}(?![\w-])", x)] for k in weight}
+        contains = {k: [x for x in weight if x != k and re.search(rf"(?<![\w-]){re.escape(k)}(?![\w-])", x)
+                        and (shape.kind != "who" or x.endswith(" " + k))] for k in weight}  # a person: only as a surname
         for k, longer in contains.items():
             for x in longer:
                 total[k] += weight[x]
                 agree[k] |= arts[x]
-        key = max(weight, key=lambda k: (len(agree[k]), total[k]))
+        key = max(weight, key=lambda k: total[k])  # one vote per article already rewards agreement
         # Shown in full where some sentence gives a first name + surname ("Sam Bankman-Fried").
         c, a, b, _ = where[key]
         if " " not in key:

@@ -96,6 +96,13 @@ _ABBREVIATIONS = {
 }
 
 
+# Last words that make a capitalised name an organisation rather than a person ("Alameda Research").
+ORG_WORDS = {"Ministry", "Council", "Corps", "Brigade", "Police", "Division", "Committee", "Party", "Army", "Forces", "Department",
+             "Agency", "Court", "Congress", "Senate", "Pentagon", "Company", "Inc", "Corp", "Bank", "University", "League", "Club",
+             "Commission", "Administration", "Organization", "Union", "Group", "Embassy", "Beacon", "Times", "News", "Research",
+             "Capital", "Labs", "Exchange", "Foundation", "Institute", "Partners", "Ventures", "Holdings", "Technologies", "Media"}
+
+
 @dataclass(frozen=True)
 class Span:
     """A [start, end) character span of some text."""

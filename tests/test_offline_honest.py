@@ -166,3 +166,16 @@ def test_slice_verdicts_refusals_and_sides_are_calibrated(slice_corpus):
     both = [r for r in two_sided if len({c["article_id"] for c in r["citations"]}) >= 2]
     assert len(both) / len(two_sided) >= 0.7
     json.dumps(run)  # the run stays JSON
+
+
+def test_who_prefers_a_person_named_in_full_over_organisations(seed_corpus):
+    texts = ["He co-founded FTX in 2019 as a complement to Alameda, to help bring in revenue for FTX and Alameda.",
+             "Sam Bankman-Fried co-founded FTX after running the trading firm Alameda Research.",
+             "Before FTX, Bankman-Fried co-founded Alameda Research in 2017."]
+    sources = [Source(f"a{i}", f"Story {i}", "Wire", "2023-10-0{i}", "", t, 0, len(t)) for i, t in enumerate(texts, 1)]
+    answerer = OfflineAnswerer(seed_corpus, 0.0)
+    question = "Who founded FTX?"
+    shape = shape_question(question, lambda w: 1.0, [])
+    short = answerer.short_answer(shape, answerer.score(question, sources, None, shape), sources)
+    assert short.text == "Sam Bankman-Fried"
+    assert short.agree >= 2  # "Bankman-Fried" alone counts for the full name
