@@ -58,7 +58,8 @@ def answer_markdown(a: Answer) -> str:
         lines.append(md_text(a.answer) + (f" ({md_text(a.notice)})" if a.notice else ""))
         if a.leads:
             lines += ["", "Closest passages, not an answer:"]
-            lines += [f"- {md_text(ld['title'])} — {md_text(ld['source'])}: “{md_text(' '.join(ld['quote'].split()))}”" for ld in a.leads]
+            lines += [f"- {md_text(ld['title'])}" + (f" — {md_text(ld['source'])}" if ld["source"] else "")
+                      + f": “{md_text(' '.join(ld['quote'].split()))}”" for ld in a.leads]
         return "\n".join(lines) + "\n"
     for s in a.sentences:
         marks = "".join(f"[{int(n)}]" for n in s["citations"])

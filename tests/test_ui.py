@@ -105,6 +105,7 @@ def test_refusal_is_shown_as_such(page):
     chat = page.locator("#chat")
     expect(chat).to_contain_text("The articles don't say.")
     expect(chat).to_contain_text("Closest passages, not an answer")
+    assert "()" not in chat.inner_text()  # no empty outlet brackets for an article without one
     chat.locator('a[href="#lead-1"]').click()
     expect(page.locator("#lead-1")).to_have_class(re.compile(r"\bactive\b"))
     expect(page.locator("#lead-1")).to_contain_text("not an answer")

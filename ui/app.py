@@ -160,7 +160,8 @@ def render_answer(a: Answer) -> str:
         if a.notice:
             msg += f" {md_text(a.notice[:1].upper() + a.notice[1:])}."
         if a.leads:
-            items = "\n".join(f"- [[{i}]](#lead-{i}) {md_text(ld['title'])} ({md_text(ld['source'])})" for i, ld in enumerate(a.leads, 1))
+            items = "\n".join(f"- [[{i}]](#lead-{i}) {md_text(ld['title'])}" + (f" ({md_text(ld['source'])})" if ld["source"] else "")
+                               for i, ld in enumerate(a.leads, 1))
             msg += f"\n\nClosest passages, not an answer:\n{items}"
         return msg
     parts = []
