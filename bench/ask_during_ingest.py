@@ -30,6 +30,7 @@ from rich.table import Table  # noqa: E402
 
 from rag import Corpus, Settings, ingest  # noqa: E402
 from rag.answer import Answerer  # noqa: E402
+from rag.ingest import lower_thread_priority  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 QUESTIONS = ["Who is facing a criminal trial on fraud charges?", "Which team won the game?",
@@ -68,11 +69,13 @@ def main() -> None:
     idle = timed(args.n)
     chunks: list[int] = []
 
-    def during_upload(ingesting: Corpus) -> tuple[list[float], int]:
+    def during_upload(ingesting: Corpus, low_priority: bool = False) -> tuple[list[float], int]:
         """Answer latencies while another thread keeps ingesting (and deleting again) the upload."""
         stop, rounds = threading.Event(), [0]
 
         def uploader():
+            if low_priority:
+                lower_thread_priority()  # as the UI's upload handler does
             while not stop.is_set():
                 report = ingest(ingesting, [str(tmp / "upload.json")])
                 chunks.append(report.chunks_added)
@@ -89,13 +92,15 @@ def main() -> None:
 
     all_cores, n_all = during_upload(corpus)
     one_core, n_one = during_upload(as_ui)
+    one_core_low, n_low = during_upload(as_ui, low_priority=True)
     table = Table(title=f"offline answer latency, {corpus.catalog.stats()['chunks']} chunks stored; "
                         f"an upload of {max(chunks or [0])} chunks ingested over and over meanwhile")
     for col in ("condition", "median ms", "p90 ms", "ratio to idle", "uploads done"):
         table.add_column(col, justify="right")
     mi = statistics.median(idle)
     for name, xs, n in (("idle", idle, 0), ("during upload, ingest on every core (CLI)", all_cores, n_all),
-                        ("during upload, ingest on 1 core (UI)", one_core, n_one)):
+                        ("during upload, ingest on 1 core", one_core, n_one),
+                        ("during upload, ingest on 1 core at low priority (UI)", one_core_low, n_low)):
         table.add_row(name, f"{statistics.median(xs):.0f}", f"{sorted(xs)[int(0.9 * (len(xs) - 1))]:.0f}",
                       f"{statistics.median(xs) / mi:.2f}", str(n))
     Console().print(table)

@@ -78,6 +78,43 @@ def _from_bytes(raw: bytes):
     return MinHash(num_perm=NUM_PERM, hashvalues=np.frombuffer(raw, dtype=np.uint64), scheme=MINHASH_SCHEME)
 
 
+def lower_thread_priority(niceness: int = 10) -> None:
+    """Give the calling thread a lower CPU priority (Linux: per-thread nice), so searches asked while it
+    embeds keep the cores. Threads it starts inherit it. A no-op where the OS does not allow it."""
+    import os
+    import threading
+
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
+    except (AttributeError, OSError):
+        pass
+
+
+def at_low_priority(fn: Callable, *args, **kwargs):
+    """`fn(*args, **kwargs)` on a fresh thread at lower CPU priority, waited for; its result or its exception.
+
+    A fresh thread, because an unprivileged process cannot raise a thread's priority again: a pooled
+    worker thread lowered once would answer later questions slowly too.
+    """
+    import threading
+
+    box: dict = {}
+
+    def work() -> None:
+        lower_thread_priority()
+        try:
+            box["value"] = fn(*args, **kwargs)
+        except BaseException as exc:  # handed to the caller below
+            box["error"] = exc
+
+    t = threading.Thread(target=work, name="rag-ingest", daemon=True)
+    t.start()
+    t.join()
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
+
+
 def ingest(corpus: Corpus, paths: Iterable[str], prune: bool = False, keep_duplicates: bool = False,
            progress: Callable[[str, int, int], None] | None = None, articles: list[Article] | None = None,
            workers: int = 0) -> IngestReport:

@@ -145,3 +145,20 @@ def test_chroma_server_mode_round_trip(make_corpus, seed_dir, chroma_server, tmp
     (art,) = corpus.catalog.articles()
     corpus.delete([art.id])
     assert corpus.vectors.count() == 0
+
+
+def test_uploads_embed_on_a_lower_priority_thread():
+    """The UI runs ingest through at_low_priority: a fresh thread with a higher nice value; the caller's stays."""
+    import os
+    import threading
+
+    from rag.ingest import at_low_priority
+
+    def nice_here() -> int:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    before = nice_here()
+    assert at_low_priority(nice_here) > before
+    assert nice_here() == before  # the calling (pooled) thread keeps its priority
+    with pytest.raises(ValueError, match="boom"):
+        at_low_priority(lambda: (_ for _ in ()).throw(ValueError("boom")))

@@ -33,7 +33,7 @@ from rag.brief import brief as make_brief
 from rag.corpus import Corpus
 from rag.errors import RagError
 from rag.evaluate import METRIC_HELP, METRIC_KEYS, evaluate, fmt, question_right, shipped_gold_dir, write_report
-from rag.ingest import ingest
+from rag.ingest import at_low_priority, ingest
 from rag.filters import Filters
 from rag.safe import md_text, safe_url
 from rag.settings import Settings
@@ -412,7 +412,7 @@ class App:
             if not dest.exists():
                 dest.write_bytes(data)
             try:
-                report = ingest(self.corpus, [str(dest)])
+                report = at_low_priority(ingest, self.corpus, [str(dest)])  # questions asked meanwhile keep the CPU
             except RagError as exc:
                 return [[name, "error", str(exc)]]
             finally:
@@ -443,7 +443,7 @@ class App:
             raise gr.Error("no address given; paste one http(s) address per line")
         if len(lines) > 50:
             raise gr.Error(f"{len(lines)} addresses; give at most 50 at a time")
-        report = ingest_web(self.corpus, [] if as_feeds else lines, lines if as_feeds else [],
+        report = at_low_priority(ingest_web, self.corpus, [] if as_feeds else lines, lines if as_feeds else [],
                             progress=lambda stage, done, total: progress((done, total), desc=stage) if total else None,
                             public_only=self.public_fetch_only)
         rows = [[a["origin"], "added", a["title"]] for a in report.added + report.replaced]
