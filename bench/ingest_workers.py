@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -29,6 +28,7 @@ apply_offline_env()  # a bench is a host: it keeps libraries off the network
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
+from local_server import free_port, wait_until_listening  # noqa: E402
 from rag import Corpus, Settings, ingest  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,20 +36,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def chroma_server(path: Path) -> tuple[subprocess.Popen, str]:
     """`chroma run` on a free port of 127.0.0.1."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     exe = Path(sys.executable).with_name("chroma")
     proc = subprocess.Popen([str(exe), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "ANONYMIZED_TELEMETRY": "False"})
-    for _ in range(100):
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return proc, f"http://127.0.0.1:{port}"
-        except OSError:
-            time.sleep(0.2)
-    proc.kill()
-    raise SystemExit("chroma server did not start")
+    wait_until_listening(proc, port, "chroma server")
+    return proc, f"http://127.0.0.1:{port}"
 
 
 def main() -> None:

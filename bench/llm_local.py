@@ -15,11 +15,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -31,16 +29,11 @@ apply_offline_env()  # a bench is a host: it keeps libraries off the network
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
+from local_server import free_port, wait_until_listening  # noqa: E402
 from rag import Corpus, Settings, ingest  # noqa: E402
 from rag.evaluate import describe_mix, evaluate  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_server(py: str, model: Path, threads: int, ctx: int) -> tuple[subprocess.Popen, str]:
@@ -49,15 +42,8 @@ def start_server(py: str, model: Path, threads: int, ctx: int) -> tuple[subproce
     proc = subprocess.Popen([py, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1", "--port", str(port),
                              "--n_ctx", str(ctx), "--n_threads", str(threads), "--logits_all", "false"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 180
-    while time.time() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return proc, f"http://127.0.0.1:{port}/v1"
-        except OSError:
-            time.sleep(0.5)
-    proc.kill()
-    raise SystemExit("llama.cpp server did not start within 180 s")
+    wait_until_listening(proc, port, "llama.cpp server", timeout=180)
+    return proc, f"http://127.0.0.1:{port}/v1"
 
 
 def main() -> None:
