@@ -193,8 +193,8 @@ def select_articles(corpus: Corpus, topic: str | None, sources=None, since=None,
         hits = retriever.search(topic, k=max(40, max_articles * 5), filters=filters, query_hints=not sources)
         words = {t: corpus.bm25.idf(t) for t in set(tokenize(topic))}
         seen_text: dict[str, set[str]] = {}
-        for h in hits:
-            seen_text.setdefault(h.article_id, set(tokenize(h.title))).update(tokenize(h.text))
+        for h in hits:  # per-sentence tokens are cached by the corpus (the retriever's rerank read them already)
+            seen_text.setdefault(h.article_id, set(tokenize(h.title))).update(*corpus.sentence_tokens(h.chunk_id))
         # Relevance floor: an article is about the topic when its title and retrieved passages hold
         # most of the topic's words by weight (bench/brief_topics.py); otherwise it is only near it.
         about = {aid for aid, toks in seen_text.items() if topic_coverage(words, toks) >= TOPIC_FLOOR}
