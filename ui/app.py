@@ -107,9 +107,8 @@ def filter_chips(outlets, since, until) -> str:
 
 
 def _day(value) -> str:
-    """A date picker's value as typed or picked ("2023-12-01", "2023-12-01 00:00:00"), trimmed to its day part."""
-    text = str(value or "").strip()
-    return text[:10] if re.match(r"\d{4}-\d{2}-\d{2}( |T|$)", text) else text
+    """A date field's value as typed, trimmed ("" when empty)."""
+    return str(value or "").strip()
 
 
 def as_typed(history: list[dict]) -> list[dict]:
@@ -274,7 +273,7 @@ class App:
         if not isinstance(outlets, list) or not all(isinstance(o, str) for o in outlets):
             raise gr.Error("outlets must be a list of outlet names")
         for name, value in (("since", since), ("until", until)):
-            if value is not None and not isinstance(value, (str, int, float)):
+            if value is not None and not isinstance(value, str):
                 raise gr.Error(f"{name} must be a date string YYYY-MM-DD, got {type(value).__name__}")
         since, until = _day(since) or None, _day(until) or None
         try:
