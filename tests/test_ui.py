@@ -153,6 +153,18 @@ def test_briefing_tab(page):
     expect(out).to_contain_text("Badr Corps")
     expect(out).to_contain_text("Timeline")
     expect(page.locator("#brief-download")).to_contain_text(".md")
+    # a topic no article is about says so instead of briefing on whatever is stored
+    page.locator("#brief-topic textarea").fill("narwhal kite contest")
+    page.locator("#brief-btn").click()
+    expect(out).to_contain_text("no articles on this topic")
+    expect(out).not_to_contain_text("Key points")
+    # the briefing's date fields are the same typed-or-picked fields; a bad one is a sentence
+    page.locator("#brief-topic textarea").fill("Iran-backed militias and Iraqi security forces")
+    page.locator("#brief-since input").fill("last spring")
+    page.locator("#brief-btn").click()
+    expect(out).to_contain_text("The “Since” date “last spring” is not a date. Type it as 2023-12-01")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "briefing-bad-date-1280x800.png"))
 
 
 def test_evaluate_tab(page):
@@ -254,18 +266,36 @@ def test_filters_row_chips_clear_and_plain_date_errors(page):
     expect(page.locator("#backend-line")).to_contain_text("Ready — ask a question.")
     row, chat = page.locator("#filters-row"), page.locator("#chat")
     assert row.bounding_box()["y"] < chat.bounding_box()["y"]  # the filters sit above the chat, always visible
-    page.locator("#ask-since textarea").fill("2020-01-01")
+    since = page.locator("#ask-since input")
+    since.fill("2020-01-01")
+    since.press("Enter")
     chips = page.locator("[data-testid=filter-chips]")
     expect(chips).to_contain_text("since 2020-01-01")
+    # the other date comes from the calendar picker: its button opens a month, a click on a day fills the field
+    page.locator("#ask-until button.calendar").click()
+    page.get_by_role("button", name="15", exact=True).first.click()
+    page.get_by_role("button", name="Done").click()
+    expect(page.locator("#ask-until input")).to_have_value(re.compile(r"^\d{4}-\d{2}-15$"))
+    expect(chips).to_contain_text(re.compile(r"until \d{4}-\d{2}-15"))
+    for field in ("#ask-since", "#ask-until"):  # each calendar button is on screen, inside the row
+        box = page.locator(f"{field} button.calendar").bounding_box()
+        assert box and box["x"] + box["width"] <= row.bounding_box()["x"] + row.bounding_box()["width"] + 1
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "filters-chips-1280x800.png"))
     page.locator("#clear-btn").click()
     expect(chips).to_have_count(0)
-    expect(page.locator("#ask-since textarea")).to_have_value("")
-    page.locator("#ask-until textarea").fill("Dec 1 2023")
+    expect(since).to_have_value("")
+    # a typed date the picker cannot read is not silently dropped: the question gets a sentence, not a silent filter
+    page.locator("#ask-until input").fill("Dec 1 2023")
     ask(page, "Which Iraqi army divisions are named?")
     expect(chat).to_contain_text("The “Until” date “Dec 1 2023” is not a date. Type it as 2023-12-01")
     expect(page.locator("#sources-panel")).to_contain_text("Ask a question to see cited passages.")
+    # filters that leave no article are a sentence naming them, not an empty answer
+    page.locator("#clear-btn").click()
+    expect(chat).not_to_contain_text("Dec 1 2023")
+    page.locator("#ask-since input").fill("2030-01-01")
+    ask(page, "Which Iraqi army divisions are named?")
+    expect(chat).to_contain_text("No articles published on or after 2030-01-01")
 
 
 def test_copy_or_export_gives_clean_markdown(page):
@@ -285,3 +315,44 @@ def test_copy_or_export_gives_clean_markdown(page):
     assert dl.value.suggested_filename == "answer.md"
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "export-1280x800.png"))
+
+
+def test_library_search_and_per_row_delete_with_confirmation(page, tmp_path):
+    from playwright.sync_api import expect
+
+    f = tmp_path / "ferry timetable.md"
+    f.write_text("---\ntitle: Ferry timetable changes for winter\nsource: Island Courier\npublished_at: 2024-01-09\n---\n"
+                 "The island ferry will run four crossings a day from November, down from six, the operator said.\n")
+    page.get_by_role("tab", name="Library").click()
+    page.locator("#upload input[type=file]").set_input_files(str(f))
+    page.locator("#ingest-btn").click()
+    table = page.locator("#articles-table")
+    expect(table).to_contain_text("Ferry timetable changes for winter")
+    page.reload()  # after a reload, both outlet lists still hold the uploaded article's outlet
+    for tab, field in (("Ask", "#ask-outlets"), ("Briefing", "#brief-outlets")):
+        page.get_by_role("tab", name=tab).click()
+        page.locator(f"{field} input").click()
+        expect(page.get_by_role("option", name="Island Courier")).to_be_visible()
+        page.keyboard.press("Escape")
+    page.get_by_role("tab", name="Library").click()
+    page.locator("#library-search textarea").fill("island courier")  # search by outlet, any case
+    expect(table).not_to_contain_text("The threat of IRGC")
+    expect(table).to_contain_text("Ferry timetable changes for winter")
+    delete_cell = table.get_by_text("Delete", exact=True).filter(visible=True)
+    expect(delete_cell).to_have_count(1)
+    delete_cell.click()  # one click on the row's own Delete cell asks first
+    msg = page.locator("#delete-msg")
+    expect(msg).to_contain_text("Delete “Ferry timetable changes for winter” and its passages? This cannot be undone.")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "library-delete-confirm-1280x800.png"))
+    page.locator("#cancel-delete-btn").click()
+    expect(msg).to_have_text("")
+    expect(table).to_contain_text("Ferry timetable changes for winter")  # cancel keeps it
+    delete_cell.click()
+    page.locator("#confirm-delete-btn").click()
+    expect(msg).to_contain_text("deleted “Ferry timetable changes for winter”")
+    expect(table).not_to_contain_text("Ferry timetable changes for winter")
+    page.locator("#library-search textarea").fill("")
+    expect(table).to_contain_text("The threat of IRGC")  # only the confirmed row went
+    last_header = table.locator("th").last.bounding_box()
+    assert last_header and last_header["x"] + last_header["width"] <= 1280  # the delete column is on screen

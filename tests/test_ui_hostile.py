@@ -88,10 +88,12 @@ def test_hostile_articles_stay_inert_in_every_tab(hostile_page, tmp_path):
     page, dialogs, requested, beacon = hostile_page
     chat = page.locator("#chat")
     # Ask: answers quoting the payload sentences, then every citation clicked open.
-    for question in ("Which ferry route did the port authority announce?", "How much do ferry tickets cost?",
-                     "Who is the harbour master?", "How many daily crossings does the ferry schedule have?"):
+    for i, question in enumerate(("Which ferry route did the port authority announce?", "How much do ferry tickets cost?",
+                                  "Who is the harbour master?", "How many daily crossings does the ferry schedule have?")):
         page.locator("#question textarea").fill(question)
         page.locator("#ask-btn").click()
+        # this question's reply has started (the backend line left the previous "Answered by"), then it ends
+        expect(chat.locator('[data-testid="bot"]')).to_have_count(i + 1, timeout=90_000)
         expect(page.locator("#backend-line")).to_contain_text("Answered by", timeout=90_000)
         for marker in chat.locator('a[href^="#cite-"]').all():
             marker.click()

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import html
 import ipaddress
+import json
 import logging
 import re
 import tempfile
@@ -54,6 +55,9 @@ CSS = """
 .src-context mark.answer { background: #ffc44d; font-weight: 600; outline: 1px solid #b07d00; }
 .badge { font-size: 0.75em; padding: 1px 6px; border-radius: 8px; margin-left: 4px; white-space: nowrap; }
 .chips { font-size: 0.85em; margin: -4px 0 4px; }
+.timebox input.time { min-width: 0; width: 0; }  /* the date text shrinks so its calendar button stays in view */
+.timebox input.time.invalid { color: #b42318; text-decoration: underline wavy #b42318; }  /* not a date: say so */
+.timebox input.time::placeholder { color: var(--input-placeholder-color); }
 .chip { display: inline-block; background: #e8f0fe; color: #1a3d7c; border-radius: 10px; padding: 1px 8px; margin-left: 4px; }
 .badge.supported { background: #d4f4dd; color: #135c2a; }
 .badge.weak { background: #fff1c2; color: #6b5200; }
@@ -83,6 +87,8 @@ document.addEventListener('click', function (e) {
 
 
 VERDICTS = ("supported", "weak", "unsupported")
+ID_COLUMN = 4  # Library rows: title, outlet, date, chunks, id, then the delete cell
+DELETE_CELL = "Delete"
 EMPTY_SOURCES = "<div class='src-empty'>Ask a question to see cited passages.</div>"
 
 
@@ -104,6 +110,30 @@ def filter_chips(outlets, since, until) -> str:
         return ""
     return ("<div class='chips' data-testid='filter-chips'>Answers use only: "
             + "".join(f"<span class='chip'>{c}</span>" for c in chips) + "</div>")
+
+
+def date_field(label: str, elem_id: str) -> gr.DateTime:
+    """A day filter with a calendar picker; the value reaches handlers as typed (see `typed_dates_js`)."""
+    return gr.DateTime(label=label, include_time=False, type="string", elem_id=elem_id, scale=1, min_width=170)
+
+
+def typed_dates_js(n_inputs: int, fields: dict[int, str]) -> str:
+    """Browser code run before a handler: each date input is replaced by the text its field shows.
+
+    gr.DateTime keeps its last valid value when the typed text is not a date, so without this the
+    question would run with a filter the user no longer sees; with it, a bad date gets a sentence.
+    """
+    picks = "".join(f"args[{i}] = shown({json.dumps(f'#{elem_id} input')}, args[{i}]);" for i, elem_id in fields.items())
+    return ("(...args) => { const shown = (sel, v) => { const el = document.querySelector(sel); "
+            "return el ? el.value : v; }; " + picks + f" return args.slice(0, {n_inputs}); }}")
+
+
+def clear_typed_dates_js(elem_ids: list[str]) -> str:
+    """Browser code that empties date fields' text too (a rejected typed date is not their value, so
+    setting the value to "" alone would leave that text on screen and in the next question)."""
+    sel = json.dumps(", ".join(f"#{e} input" for e in elem_ids))
+    return (f"() => {{ document.querySelectorAll({sel}).forEach(el => {{ el.value = ''; "
+            "el.dispatchEvent(new Event('input', {bubbles: true})); }); return []; }")
 
 
 def _day(value) -> str:
@@ -257,7 +287,7 @@ class App:
         self.ready.wait(300)
         outlets = self.corpus.catalog.sources()
         return ("Ready — ask a question.", gr.update(choices=outlets), gr.update(choices=outlets), self.stats_md(),
-                self.articles_table(""))
+                self.library_rows(""))
 
     def _writable(self) -> None:
         """Raise (as a UI error) when the app is read-only; every changing handler calls it."""
@@ -379,7 +409,7 @@ class App:
             files = [files]
         for f in progress.tqdm(files, desc="ingesting") if files else []:
             rows.extend(self._ingest_one(f))
-        return rows, self.articles_table(""), self.stats_md(), *([gr.update(choices=self.corpus.catalog.sources())] * 2)
+        return rows, self.library_rows(""), self.stats_md(), *([gr.update(choices=self.corpus.catalog.sources())] * 2)
 
     def _ingest_one(self, f) -> list[list[str]]:
         """Rows (file, result, detail) for one upload; the upload never stays on disk unless stored."""
@@ -449,7 +479,7 @@ class App:
         rows += [[u["origin"], "already stored", u.get("title", "")] for u in report.unchanged]
         rows += [[d["origin"], "duplicate", f"of {d['duplicate_of']}"] for d in report.duplicates]
         rows += [[e.path, "error", e.reason] for e in report.errors]
-        return rows, self.articles_table(""), self.stats_md(), *([gr.update(choices=self.corpus.catalog.sources())] * 2)
+        return rows, self.library_rows(""), self.stats_md(), *([gr.update(choices=self.corpus.catalog.sources())] * 2)
 
     def api_ingest_addresses(self, addresses: str, as_feeds: bool = False) -> list[list[str]]:
         """Fetch and ingest pages (or feeds) from addresses, one per line; one row (address, result, detail) each."""
@@ -481,6 +511,11 @@ class App:
             rows.append([a.title, a.source, a.published_at, a.n_chunks, a.id])
         return rows
 
+    def library_rows(self, query: str = "") -> list[list]:
+        """The Library table: `articles_table` plus a delete cell on each row (none when read-only)."""
+        rows = self.articles_table(query)
+        return rows if self.read_only else [r + [DELETE_CELL] for r in rows]
+
     def stats_md(self) -> str:
         s = self.corpus.catalog.stats()
         span = f"{s['date_from']} … {s['date_to']}" if s["date_from"] else "no dates"
@@ -488,13 +523,16 @@ class App:
                 f"model {s['embedding_model'] or '—'}")
 
     def select_article(self, evt: gr.SelectData):
-        """A click on an article row: remember its id and offer to delete it (asks first)."""
+        """A click on an article row selects it; a click on its delete cell also asks for confirmation."""
         row = evt.row_value or []
-        art = self.corpus.catalog.article(str(row[-1])) if row else None
+        art = self.corpus.catalog.article(str(row[ID_COLUMN])) if len(row) > ID_COLUMN else None
         if art is None:
-            return "", "", gr.update(interactive=False)
-        return art.id, f"Selected: “{md_text(art.title)}” ({md_text(art.source or 'no outlet')}, {art.published_at or 'no date'})", \
-            gr.update(interactive=not self.read_only)
+            return "", "", gr.update(interactive=False), "", gr.update(visible=False)
+        selected = f"Selected: “{md_text(art.title)}” ({md_text(art.source or 'no outlet')}, {art.published_at or 'no date'})"
+        column = evt.index[1] if isinstance(evt.index, (list, tuple)) and len(evt.index) > 1 else None
+        if column == ID_COLUMN + 1 and not self.read_only:
+            return (art.id, selected, gr.update(interactive=True), *self.ask_delete(art.id))
+        return art.id, selected, gr.update(interactive=not self.read_only), "", gr.update(visible=False)
 
     def ask_delete(self, article_id: str):
         """First click on Delete: show the confirmation for the selected article."""
@@ -510,9 +548,9 @@ class App:
             raise gr.Error("article_id must be a stored article's 16-character id")
         art = self.corpus.catalog.article(article_id)
         if art is None:
-            return "⚠ that article is no longer stored", self.articles_table(query), self.stats_md(), "", gr.update(visible=False)
+            return "⚠ that article is no longer stored", self.library_rows(query), self.stats_md(), "", gr.update(visible=False)
         self.corpus.delete([art.id])
-        return (f"deleted “{md_text(art.title)}”", self.articles_table(query), self.stats_md(), "", gr.update(visible=False))
+        return (f"deleted “{md_text(art.title)}”", self.library_rows(query), self.stats_md(), "", gr.update(visible=False))
 
     # -- Evaluate ----------------------------------------------------------------------------
     def gold_choices(self) -> list[str]:
@@ -571,11 +609,9 @@ def build(app: App) -> gr.Blocks:
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=3):
                         with gr.Row(elem_id="filters-row", equal_height=True):
-                            ask_outlets = gr.Dropdown(outlets, multiselect=True, label="Outlets (all when empty)", elem_id="ask-outlets", scale=3)
-                            # Text, not gr.DateTime: its picker silently keeps the old value when a typed date
-                            # is invalid, so the answer would run unfiltered; here a bad date gets a sentence.
-                            ask_since = gr.Textbox(label="Since", placeholder="2023-10-01", elem_id="ask-since", scale=1, min_width=120)
-                            ask_until = gr.Textbox(label="Until", placeholder="2023-12-31", elem_id="ask-until", scale=1, min_width=120)
+                            ask_outlets = gr.Dropdown(outlets, multiselect=True, label="Outlets (all when empty)", elem_id="ask-outlets", scale=2)
+                            ask_since = date_field("Since", "ask-since")
+                            ask_until = date_field("Until", "ask-until")
                         chips = gr.HTML("", elem_id="filter-chips")
                         # No LaTeX: a "$" in an article must stay a dollar sign. No copy button on messages:
                         # they hold the app's markup; "Copy or export" below gives clean Markdown.
@@ -594,26 +630,28 @@ def build(app: App) -> gr.Blocks:
                         sources = gr.HTML(EMPTY_SOURCES, elem_id="sources-panel")
                 inputs = [question, chat, ask_outlets, ask_since, ask_until]
                 outputs = [chat, sources, backend, question, answer_md, answer_file]
-                ask_btn.click(app.chat, inputs, outputs, api_name="chat")
-                question.submit(app.chat, inputs, outputs, api_name="ui_chat_submit", api_visibility="private")
+                typed = typed_dates_js(len(inputs), {3: "ask-since", 4: "ask-until"})
+                ask_btn.click(app.chat, inputs, outputs, api_name="chat", js=typed)
+                question.submit(app.chat, inputs, outputs, api_name="ui_chat_submit", api_visibility="private", js=typed)
                 for f in (ask_outlets, ask_since, ask_until):
                     f.change(filter_chips, [ask_outlets, ask_since, ask_until], [chips], api_name=False, show_progress="hidden")
                 clear_btn.click(lambda: ([], EMPTY_SOURCES, "", [], "", "", "", "", gr.update(visible=False)), None,
                                 [chat, sources, backend, ask_outlets, ask_since, ask_until, chips, answer_md, answer_file],
-                                api_name="ui_clear", api_visibility="private")
+                                api_name="ui_clear", api_visibility="private", js=clear_typed_dates_js(["ask-since", "ask-until"]))
             with gr.Tab("Briefing", id="brief"):
                 with gr.Row():
                     topic = gr.Textbox(label="Topic", placeholder="Iran-backed militias and Iraqi security forces", elem_id="brief-topic", scale=3)
                     max_articles = gr.Slider(1, 60, value=20, step=1, label="Max articles", scale=1)
                 with gr.Row():
-                    brief_outlets = gr.Dropdown(outlets, multiselect=True, label="Outlets")
-                    brief_since = gr.Textbox(label="Since (YYYY-MM-DD)")
-                    brief_until = gr.Textbox(label="Until (YYYY-MM-DD)")
+                    brief_outlets = gr.Dropdown(outlets, multiselect=True, label="Outlets", elem_id="brief-outlets")
+                    brief_since = date_field("Since", "brief-since")
+                    brief_until = date_field("Until", "brief-until")
                 brief_btn = gr.Button("Generate briefing", variant="primary", elem_id="brief-btn")
                 brief_md = gr.Markdown(elem_id="brief-out", latex_delimiters=[])
                 brief_file = gr.File(label="Download .md", elem_id="brief-download")
                 brief_btn.click(app.brief, [topic, brief_outlets, brief_since, brief_until, max_articles], [brief_md, brief_file],
-                                api_name="ui_brief", api_visibility="private")
+                                api_name="ui_brief", api_visibility="private",
+                                js=typed_dates_js(5, {2: "brief-since", 3: "brief-until"}))
             with gr.Tab("Library", id="library"):
                 stats = gr.Markdown(app.stats_md(), elem_id="library-stats")
                 upload = gr.File(label="Upload articles (txt, md, html, pdf, json, jsonl)", file_count="multiple",
@@ -637,15 +675,17 @@ def build(app: App) -> gr.Blocks:
                 with gr.Row(visible=False) as confirm_row:
                     confirm_btn = gr.Button("Yes, delete it", variant="stop", elem_id="confirm-delete-btn")
                     cancel_btn = gr.Button("Cancel", elem_id="cancel-delete-btn")
-                table = gr.Dataframe(app.articles_table(), headers=["title", "outlet", "date", "chunks", "id"], label="Articles (click a row to select it)",
-                                     elem_id="articles-table", interactive=False, wrap=True, max_height=360,
-                                     column_widths=["50%", "18%", "12%", "7%", "13%"])  # all five columns fit 1280 px
+                headers = ["title", "outlet", "date", "chunks", "id"] + ([] if app.read_only else ["delete"])
+                widths = ["50%", "18%", "12%", "7%", "13%"] if app.read_only else ["43%", "16%", "11%", "6%", "13%", "11%"]
+                table = gr.Dataframe(app.library_rows(), headers=headers, elem_id="articles-table", wrap=True, max_height=360,
+                                     label="Articles (click a row to select it, or its Delete cell to remove it)",
+                                     interactive=False, column_widths=widths)  # every column fits 1280 px
                 ingest_btn.click(app.ingest_files, [upload], [results, table, stats, ask_outlets, brief_outlets],
                                  api_name="ui_ingest", api_visibility="private")
                 fetch_btn.click(app.ingest_addresses, [addresses, as_feeds], [results, table, stats, ask_outlets, brief_outlets],
                                 api_name="ui_ingest_addresses", api_visibility="private")
-                search.change(app.articles_table, [search], [table], api_name="ui_articles", api_visibility="private")
-                table.select(app.select_article, None, [selected, sel_msg, del_btn], api_name="ui_select", api_visibility="private")
+                search.change(app.library_rows, [search], [table], api_name="ui_articles", api_visibility="private")
+                table.select(app.select_article, None, [selected, sel_msg, del_btn, del_msg, confirm_row], api_name="ui_select", api_visibility="private")
                 del_btn.click(app.ask_delete, [selected], [del_msg, confirm_row], api_name="ui_ask_delete", api_visibility="private")
                 confirm_btn.click(app.delete, [selected, search], [del_msg, table, stats, selected, confirm_row],
                                   api_name="ui_delete", api_visibility="private")
