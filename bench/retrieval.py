@@ -11,7 +11,8 @@ upstream definitions (rag/metrics.py); null queries are excluded. Rows:
   previous-default hints, dense weight 0.3, no rerank (the default before the rerank)
   dense-0.15       hints, dense weight 0.15, no rerank
   rerank-lists-only  hints, each list reranked, the interleaved list not
-  default          hints, dense 0.15, each list and the interleaved list reranked (what `rag` uses)
+  coverage-only    hints, dense 0.15, each list and the interleaved list reranked, no learned rerank
+  default          the same, then the learned rerank of the head (what `rag` uses; bench/learn_rerank.py)
 Data: MultiHop-RAG (Tang & Yang, 2024), ODC-BY.
 """
 
@@ -54,7 +55,8 @@ def main() -> None:
     ap.add_argument("--data-dir", required=True)
     ap.add_argument("--queries", default=str(DEFAULT_QUERIES))
     ap.add_argument("--limit", type=int, default=0)
-    ap.add_argument("--rows", default="naive-langchain,dense,bm25,hybrid,previous-default,dense-0.15,rerank-lists-only,default")
+    ap.add_argument("--rows", default="naive-langchain,dense,bm25,hybrid,previous-default,dense-0.15,rerank-lists-only,"
+                                      "coverage-only,default")
     args = ap.parse_args()
     queries = [q for q in json.loads(Path(args.queries).read_text()) if q["question_type"] != "null_query"]
     if args.limit:
@@ -62,7 +64,7 @@ def main() -> None:
     corpus = Corpus(Settings(data_dir=args.data_dir))
     r = Retriever(corpus)
     r.search("warm up", 10)
-    no_rerank = {"rerank_weight": 0.0, "final_rerank_weight": 0.0}
+    no_rerank = {"rerank_weight": 0.0, "final_rerank_weight": 0.0, "learned_rerank": False}
 
     def variant(**overrides):
         """The default retriever with some settings changed (a kept or rejected attempt)."""
@@ -70,14 +72,16 @@ def main() -> None:
         rv = Retriever(c)
         return lambda q, k: [h.text for h in rv.search(q, k)]
 
+    plain = Retriever(Corpus(Settings(data_dir=args.data_dir, learned_rerank=False), embedder=corpus.embedder))
     systems = {
         "naive-langchain": naive_langchain(corpus),
-        "dense": lambda q, k: [h.text for h in r.search(q, k, mode="dense", query_hints=False)],
-        "bm25": lambda q, k: [h.text for h in r.search(q, k, mode="bm25", query_hints=False)],
-        "hybrid": lambda q, k: [h.text for h in r.search(q, k, query_hints=False)],
+        "dense": lambda q, k: [h.text for h in plain.search(q, k, mode="dense", query_hints=False)],
+        "bm25": lambda q, k: [h.text for h in plain.search(q, k, mode="bm25", query_hints=False)],
+        "hybrid": lambda q, k: [h.text for h in plain.search(q, k, query_hints=False)],
         "previous-default": variant(dense_weight=0.3, **no_rerank),  # hints, dense 0.3, no rerank
         "dense-0.15": variant(**no_rerank),  # hints, dense 0.15, no rerank
-        "rerank-lists-only": variant(final_rerank_weight=0.0),
+        "rerank-lists-only": variant(final_rerank_weight=0.0, learned_rerank=False),
+        "coverage-only": variant(learned_rerank=False),
         "default": variant(),
     }
     table = Table(title=f"MultiHop-RAG dev retrieval: {len(queries)} answerable queries, "

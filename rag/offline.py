@@ -66,7 +66,7 @@ _KIND_NOUNS = set(tokenize("individual person people man woman company companies
                            "platform product event thing figure business brand nation state"))
 _AUX = {"did", "does", "do", "is", "was", "were", "are", "has", "have", "had", "can", "could", "will", "would", "should"}
 _WH = {"which", "what", "who", "whom", "whose", "when", "where", "how"}
-_NUMBER = re.compile(r"(?:[$£€¥]\s?)?\b\d[\d,.]*(?:\s?(?:%|percent|per cent|million|billion|trillion|thousand|"
+_NUMBER = re.compile(r"(?:[$£€¥]\s?)?\b\d[\d,.]*(?:\s?%|\s?(?:percent|per cent|million|billion|trillion|thousand|"
                      r"bn|m|k)\b)?(?:\s+(?!(?:and|or|the|a|of|in|on|to|for|by|at|as|is|was|were)\b)[a-z][\w-]*)?", re.I)
 _WORD_NUMBER = re.compile(r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?|"
                           r"thousands?|millions?|billions?)\b(?:\s+[a-z][\w-]*)?", re.I)
@@ -75,6 +75,15 @@ _CONNECT = {"of", "de", "la", "van", "von", "for", "the"}  # not "and": "FTX and
 _PLACE_PREP = re.compile(r"\b(?:in|at|from|near|across|outside|inside)\s+(?:the\s+)?$", re.I)
 _ORDER = re.compile(r"\b(?:published|released|posted|came out|appeared|reported)\s+(before|after|earlier than|later than|prior to)\s+"
                     r"(?:the\s+)?(?:articles?\s+|reports?\s+|story\s+|piece\s+|coverage\s+)?(?:by\s+|from\s+|in\s+|of\s+)?['‘“\"]?(.*)", re.I)
+# "Did X report a larger fine than Y?": a comparative, the thing compared, "than", then the second report.
+_COMPARE = re.compile(r"\b(higher|larger|bigger|greater|more|lower|smaller|fewer|less)\s+((?:[\w-]+\s+){0,2}?[\w-]+)\s+than\s+"
+                      r"(?:the\s+)?(?:articles?\s+|reports?\s+|story\s+|piece\s+|coverage\s+)?(?:by\s+|from\s+|in\s+|of\s+)?"
+                      r"['‘“\"]?(.*)", re.I)
+_MORE = {"higher", "larger", "bigger", "greater", "more"}
+_SCALE = {"thousand": 1e3, "k": 1e3, "million": 1e6, "m": 1e6, "billion": 1e9, "bn": 1e9, "trillion": 1e12}
+_FIGURE = re.compile(r"([$£€¥])?\s?(\d[\d,]*(?:\.\d+)?)(?:\s?(%)|\s?(percent|per cent|thousand|million|billion|trillion|bn|m|k)\b)?"
+                     r"(?:\s+([a-z][\w-]*))?", re.I)
+_CURRENCY_WORDS = {"dollars": "$", "dollar": "$", "usd": "$", "pounds": "£", "euros": "€", "euro": "€", "yen": "¥"}
 # A question about what the reports say, not only about their order: dates alone cannot answer it.
 _CONTENT_ASKED = re.compile(r"consisten|chang|agree|same|align|differ|similar|contradict|support|suggest|indicat|"
                             r"\bclaim|\bboth\b|\bwhile\b|\bwhereas\b", re.I)
@@ -249,6 +258,21 @@ def number_spans(text: str, said: set[str]) -> list[tuple[int, int]]:
     return sorted(out)
 
 
+def figure(text: str) -> tuple[float, str] | None:
+    """A figure's value and unit: "$26.3 billion" -> (2.63e10, "$"), "40%" -> (40, "%"), "153 yards" -> (153, "yards")."""
+    m = _FIGURE.match(text.strip())
+    if not m:
+        return None
+    money, digits, percent, scale, noun = m.groups()
+    value = float(digits.replace(",", ""))
+    scale = (scale or "").lower()
+    if percent or scale in ("percent", "per cent"):
+        return value, "%"
+    value *= _SCALE.get(scale, 1.0)
+    noun = (noun or "").lower()
+    return value, money or _CURRENCY_WORDS.get(noun, noun)
+
+
 def place_spans(text: str, said: set[str]) -> list[tuple[int, int]]:
     """Names that follow "in/at/from/near ..." (places)."""
     return [(a, b) for a, b in name_spans(text, said) if _PLACE_PREP.search(text[max(0, a - 12):a])]
@@ -392,6 +416,7 @@ class OfflineAnswerer:
             sentences.append(s)
         decided = self.decide(question, shape, chosen, sides, sources)
         if decided:
+            chosen = list(decided[1])  # the evidence quoted is the evidence that decided it
             s = Sentence(text=decided[0], cites=[c.source + 1 for c in decided[1]], verdict=SUPPORTED, score=1.0)
             s.spans = {c.source + 1: (c.start, c.end) for c in decided[1]}
             s.role = "yes_no"
@@ -538,14 +563,19 @@ class OfflineAnswerer:
 
     def decide(self, question: str, shape: Shape, chosen: list[Candidate], sides: list[list[Candidate]],
                sources: list[Source]) -> tuple[str, list[Candidate]] | None:
-        """("Yes."/"No.", the two sides) when the question asks which of two reports came first and their dates say."""
-        if shape.kind != "yesno" or len(sides) != 2 or not all(sides):
+        """("Yes: …"/"No: …", the two sides' sentences) when the evidence decides a yes/no question: the
+        publication dates for "was X published before Y", two figures of one unit for "did X report a
+        larger N than Y"; None otherwise (each side is then quoted without a verdict)."""
+        if shape.kind != "yesno" or len(sides) != 2 or not all(sides) or _CONTENT_ASKED.search(question):
             return None
+        second = shape.aspects[1][0] or ""
+        m = _COMPARE.search(question)
+        if m and second and m.group(3).lower().startswith(second.lower()):
+            return self.compare_figures(m.group(1).lower() in _MORE, m.group(2), sides, sources)
         # Only "was X published before Y?": the comparative must lead straight to the second outlet named,
         # and nothing about the reports' content may be asked.
         m = _ORDER.search(question)
-        second = shape.aspects[1][0] or ""
-        if not m or not second or not m.group(2).lower().startswith(second.lower()) or _CONTENT_ASKED.search(question):
+        if not m or not second or not m.group(2).lower().startswith(second.lower()):
             return None
         a, b = sides[0][0], sides[1][0]
         da, db = date_key(sources[a.source].published_at), date_key(sources[b.source].published_at)
@@ -554,6 +584,42 @@ class OfflineAnswerer:
         first = m.group(1).lower() in ("before", "earlier than", "prior to")
         yes = (da < db) == first
         return ("Yes" if yes else "No") + f": {iso_day(da)} vs {iso_day(db)}.", [a, b]
+
+
+    def compare_figures(self, more: bool, what: str, sides: list[list[Candidate]],
+                        sources: list[Source]) -> tuple[str, list[Candidate]] | None:
+        """Yes/no from one figure per side: each side's best sentence that names the thing compared
+        and holds a figure; said only when both figures exist, share a unit and differ."""
+        stems = [w[:5] for w in tokenize(what) if len(w) > 2]
+        found = []
+        for side in sides:
+            for c in side:
+                if stems and not any(t.startswith(st) for st in stems for t in tokenize(c.text)):
+                    continue
+                figures = [f for f in (figure(c.text[a:b]) for a, b in number_spans(c.text, set())) if f]
+                if figures:
+                    found.append((c, figures[0]))
+                    break
+            else:
+                return None
+        (ca, (va, ua)), (cb, (vb, ub)) = found
+        if ua != ub or va == vb:
+            return None
+        yes = (va > vb) == more
+        shown = [f"{_figure_text(c)} ({sources[c.source].source})" for c in (ca, cb)]
+        return ("Yes" if yes else "No") + f": {shown[0]} vs {shown[1]}.", [ca, cb]
+
+
+def _figure_text(c: Candidate) -> str:
+    """The first figure of a candidate sentence as written: "$26.3 billion", "40%", "153 yards"."""
+    a, b = next((a, b) for a, b in number_spans(c.text, set()) if figure(c.text[a:b]))
+    m = _FIGURE.match(c.text[a:b])
+    money, _, percent, _, noun = m.groups()
+    if noun and (not (money or percent) or noun.lower() in _CURRENCY_WORDS):  # the noun is the unit: "153 yards"
+        end = m.end()
+    else:  # "$12 million", "40%": the word after is not part of the figure
+        end = max(m.end(i) for i in (2, 3, 4) if m.group(i))
+    return c.text[a:a + end].strip()
 
 
 def _on_side(src: Source, outlet: str | None, day: int) -> bool:

@@ -136,6 +136,46 @@ def test_yes_no_is_not_guessed_when_the_dates_do_not_decide(seed_corpus):
     assert [s.get("label") for s in a.sentences] == ["Sporting News", "TechCrunch"]
 
 
+def _two_figure_sources(unit_b: str = "$12 million"):
+    text_a = "Reuters reported that the regulator fined the bank $26.3 billion on Monday. Shares fell."
+    text_b = f"The BBC said the regulator fined the bank {unit_b} after a two-year inquiry. The bank will appeal."
+    return [Source("a1", "Bank fined", "Reuters", "2023-10-02", "", text_a, 0, len(text_a)),
+            Source("b1", "Regulator fines bank", "BBC", "2023-10-03", "", text_b, 0, len(text_b))]
+
+
+@pytest.mark.parametrize("question, said", [
+    ("Did Reuters report a larger fine than the BBC?", "Yes: $26.3 billion (Reuters) vs $12 million (BBC)."),
+    ("Did Reuters report a smaller fine than the BBC?", "No: $26.3 billion (Reuters) vs $12 million (BBC)."),
+    ("Did the BBC report a higher fine than Reuters?", "No: $12 million (BBC) vs $26.3 billion (Reuters)."),
+])
+def test_yes_no_is_said_when_two_figures_decide_it(seed_corpus, question, said):
+    answerer = OfflineAnswerer(seed_corpus, 0.0)
+    sources = _two_figure_sources()
+    if question.startswith("Did the BBC"):
+        sources = sources[::-1]
+    shape = shape_question(question, lambda w: 1.0, ["Reuters", "BBC"])
+    a = answerer.compose(question, shape, sources, answerer.score(question, sources, None, shape))
+    assert a.sentences[0]["role"] == "yes_no" and a.sentences[0]["text"] == said
+    assert sorted(a.sentences[0]["citations"]) == [1, 2]
+    quoted = " ".join(s["text"] for s in a.sentences[1:])
+    assert "$26.3 billion" in quoted and "$12 million" in quoted  # the figures that decided it are quoted, cited
+
+
+@pytest.mark.parametrize("question, unit_b", [
+    ("Did Reuters report a larger fine than the BBC?", "12 percent of its profit"),      # units differ
+    ("Did Reuters report a larger fine than the BBC?", "$26.3 billion"),                # equal figures
+    ("Did Reuters suggest a larger fine than the BBC, while the BBC expected an appeal?", "$12 million"),  # content asked
+    ("Did Reuters report a larger staff than the BBC?", "$12 million"),                 # no figure about staff
+])
+def test_yes_no_from_figures_is_not_guessed(seed_corpus, question, unit_b):
+    answerer = OfflineAnswerer(seed_corpus, 0.0)
+    sources = _two_figure_sources(unit_b)
+    shape = shape_question(question, lambda w: 1.0, ["Reuters", "BBC"])
+    a = answerer.compose(question, shape, sources, answerer.score(question, sources, None, shape))
+    assert not any(s.get("role") == "yes_no" for s in a.sentences)
+    assert [s.get("label") for s in a.sentences] == ["Reuters", "BBC"]  # each side laid out, no verdict
+
+
 @pytest.fixture(scope="module")
 def slice_corpus(tmp_path_factory, embedder):
     """All 60 articles of the committed MultiHop-RAG slice."""
