@@ -585,7 +585,6 @@ class OfflineAnswerer:
         yes = (da < db) == first
         return ("Yes" if yes else "No") + f": {iso_day(da)} vs {iso_day(db)}.", [a, b]
 
-
     def compare_figures(self, more: bool, what: str, sides: list[list[Candidate]],
                         sources: list[Source]) -> tuple[str, list[Candidate]] | None:
         """Yes/no from one figure per side: each side's best sentence that names the thing compared
