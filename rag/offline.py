@@ -50,7 +50,7 @@ from .llm import Outcome
 from .retrieve import Retriever, query_aspects
 from .text import ORG_WORDS, normalise, sentence_spans
 
-EMBED_CANDIDATES = 12
+EMBED_CANDIDATES = 8  # sentences embedded per question; 12 -> 8 cut p50 by a third (bench/offline_answers.py)
 SUPPORTED_AT = 0.50  # relevance score from which a typed answer is "supported" (bench/offline_answers.py)
 CORROBORATED_MARGIN = 0.12  # how far below the threshold a corroborated answer may score (bench/refusal_sweep.py)
 CORROBORATE_AGREE = 2  # distinct articles holding the same name that let a borderline match answer
