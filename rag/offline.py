@@ -258,19 +258,24 @@ def number_spans(text: str, said: set[str]) -> list[tuple[int, int]]:
     return sorted(out)
 
 
-def figure(text: str) -> tuple[float, str] | None:
-    """A figure's value and unit: "$26.3 billion" -> (2.63e10, "$"), "40%" -> (40, "%"), "153 yards" -> (153, "yards")."""
-    m = _FIGURE.match(text.strip())
+def figure(text: str) -> tuple[float, str, str] | None:
+    """A figure's value, unit and words as written: "$26.3 billion fine" -> (2.63e10, "$", "$26.3 billion"),
+    "40%" -> (40, "%", "40%"), "153 yards" -> (153, "yards", "153 yards")."""
+    text = text.strip()
+    m = _FIGURE.match(text)
     if not m:
         return None
     money, digits, percent, scale, noun = m.groups()
     value = float(digits.replace(",", ""))
     scale = (scale or "").lower()
-    if percent or scale in ("percent", "per cent"):
-        return value, "%"
-    value *= _SCALE.get(scale, 1.0)
     noun = (noun or "").lower()
-    return value, money or _CURRENCY_WORDS.get(noun, noun)
+    if noun and (not (money or percent) or noun in _CURRENCY_WORDS):  # the noun is the unit: "153 yards"
+        shown = text[:m.end()]
+    else:  # "$12 million", "40%": the word after is not part of the figure
+        shown = text[:max(m.end(i) for i in (2, 3, 4) if m.group(i))]
+    if percent or scale in ("percent", "per cent"):
+        return value, "%", shown
+    return value * _SCALE.get(scale, 1.0), money or _CURRENCY_WORDS.get(noun, noun), shown
 
 
 def place_spans(text: str, said: set[str]) -> list[tuple[int, int]]:
@@ -595,30 +600,18 @@ class OfflineAnswerer:
             for c in side:
                 if stems and not any(t.startswith(st) for st in stems for t in tokenize(c.text)):
                     continue
-                figures = [f for f in (figure(c.text[a:b]) for a, b in number_spans(c.text, set())) if f]
-                if figures:
-                    found.append((c, figures[0]))
+                first = next(filter(None, (figure(c.text[a:b]) for a, b in number_spans(c.text, set()))), None)
+                if first:
+                    found.append((c, first))
                     break
             else:
                 return None
-        (ca, (va, ua)), (cb, (vb, ub)) = found
+        (ca, (va, ua, sa)), (cb, (vb, ub, sb)) = found
         if ua != ub or va == vb:
             return None
         yes = (va > vb) == more
-        shown = [f"{_figure_text(c)} ({sources[c.source].source})" for c in (ca, cb)]
-        return ("Yes" if yes else "No") + f": {shown[0]} vs {shown[1]}.", [ca, cb]
-
-
-def _figure_text(c: Candidate) -> str:
-    """The first figure of a candidate sentence as written: "$26.3 billion", "40%", "153 yards"."""
-    a, b = next((a, b) for a, b in number_spans(c.text, set()) if figure(c.text[a:b]))
-    m = _FIGURE.match(c.text[a:b])
-    money, _, percent, _, noun = m.groups()
-    if noun and (not (money or percent) or noun.lower() in _CURRENCY_WORDS):  # the noun is the unit: "153 yards"
-        end = m.end()
-    else:  # "$12 million", "40%": the word after is not part of the figure
-        end = max(m.end(i) for i in (2, 3, 4) if m.group(i))
-    return c.text[a:a + end].strip()
+        return (("Yes" if yes else "No") + f": {sa} ({sources[ca.source].source}) vs {sb} ({sources[cb.source].source}).",
+                [ca, cb])
 
 
 def _on_side(src: Source, outlet: str | None, day: int) -> bool:
