@@ -182,16 +182,20 @@ class Retriever:
         return np.asarray(rows, dtype=np.float64).reshape(len(hits), len(LEARNED_FEATURES))
 
     def _coverage_scorer(self, bare_query: str):
-        """chunk id -> best sentence's IDF-weighted share of the question's content words (0..1)."""
+        """chunk id -> best sentence's IDF-weighted share of the question's content words (0..1), None
+        when the question has no content word. Memoised: one search scores a chunk in several lists."""
         index = self.corpus.bm25
         idf = {t: index.idf(t) for t in set(tokenize(bare_query))}
         total = sum(idf.values())
-        if not total or not self.corpus.settings.rerank_weight and not self.corpus.settings.final_rerank_weight:
+        if not total:
             return None
+        seen: dict[str, float] = {}
 
         def coverage(chunk_id: str) -> float:
-            return max((sum(w for t, w in idf.items() if t in sent) / total for sent in self.corpus.sentence_tokens(chunk_id)),
-                       default=0.0)
+            if chunk_id not in seen:
+                seen[chunk_id] = max((sum(w for t, w in idf.items() if t in sent) / total
+                                      for sent in self.corpus.sentence_tokens(chunk_id)), default=0.0)
+            return seen[chunk_id]
         return coverage
 
     def _fused(self, query, vec, k, f: Filters, mode, pool=None, bm_scores=None, coverage=None):
