@@ -14,7 +14,7 @@ import time
 from dataclasses import replace
 from typing import Callable, Iterator
 
-from .citations import SUPPORTED, Source, is_refusal, normalise_markers, validate
+from .citations import SUPPORTED, WEAK, Source, is_refusal, normalise_markers, validate
 from .contract import REFUSAL, Answer, to_sources
 from .corpus import Corpus
 from .errors import RagError
@@ -182,15 +182,10 @@ class Answerer:
             if outcome.answer is not None:
                 result = outcome.answer
                 break
-        if result.refused and result.backend != OfflineAnswerer.backend and use_llm:
-            # Small models often say "the article doesn't say" when it does: a confident extractive
-            # answer (above the calibrated refusal threshold) is shown instead, marked as such.
-            second = self.offline.answer(question, sources_, context).answer
-            if not second.refused:
-                second.llm_raw = result.llm_raw or "The articles don't say."
-                fallbacks.append("llm_refused")
-                notice += "the LLM said the articles don't say, but this passage answers it (offline answerer). "
-                result = second
+        if result.backend != OfflineAnswerer.backend and use_llm:
+            result, why, note = self._second_opinion(question, sources_, context, result)
+            fallbacks += [why] if why else []
+            notice += note
         result.llm_raw = result.llm_raw or raw
         result.fallback = fallbacks[0] if fallbacks else ""
         result.hits = hits
@@ -198,6 +193,31 @@ class Answerer:
         result.standalone_question = standalone if standalone != question else ""
         result.latency_ms = round((time.perf_counter() - t0) * 1000, 1)
         return result
+
+    def _second_opinion(self, question: str, sources: list[Source], context: str | None, result: Answer) -> tuple[Answer, str, str]:
+        """(answer to show, fallback reason, notice) when the LLM refused, or answered a when / how-many
+        question with no date or number: a confident extractive answer is shown instead, marked as such.
+
+        Small models often say "the article doesn't say" when it does, or restate the event without
+        its date; the offline answer only replaces them when it clears the calibrated threshold.
+        """
+        missing = "" if result.refused else self.offline.missing_kind(question, result.answer)
+        if not result.refused and not missing:
+            return result, "", ""
+        second = self.offline.answer(question, sources, context).answer
+        if not second.refused and (result.refused or second.short_answer):  # the offline answer holds the date / number
+            second.llm_raw = result.llm_raw or result.answer
+            if result.refused:
+                return second, "llm_refused", "the LLM said the articles don't say, but this passage answers it (offline answerer). "
+            return second, "llm_no_" + missing, f"the LLM's answer gives no {missing}; this passage does (offline answerer). "
+        if missing:
+            # Nothing better to show: the LLM's answer stays, but it does not answer what was asked.
+            for s in result.sentences:
+                s["verdict"] = WEAK if s["verdict"] == SUPPORTED else s["verdict"]
+            for c in result.citations:
+                c["support"] = WEAK if c["support"] == SUPPORTED else c["support"]
+            return result, "", f"the answer gives no {missing}, which the question asks for. "
+        return result, "", ""
 
     def _resolve_follow_up(self, question, previous, history, filters, k, use_llm):
         """(standalone question, filters to search with, notice) for a follow-up question.

@@ -350,6 +350,14 @@ class OfflineAnswerer:
         """The question's shape over this corpus's idf and outlets."""
         return shape_question(question, self.corpus.bm25.idf, self.outlets())
 
+    def missing_kind(self, question: str, text: str) -> str:
+        """"date" or "number" when `question` asks when / how many and `text` gives none (else "")."""
+        shape = self.shape(question)
+        if shape.kind not in ("when", "number"):
+            return ""
+        plain = re.sub(r"\[\d+\]", " ", text)
+        return "" if kind_spans(shape.kind, plain, shape.said) else {"when": "date", "number": "number"}[shape.kind]
+
     def score(self, question: str, sources: list[Source], context: str | None = None,
               shape: Shape | None = None) -> list[Candidate]:
         """Every sentence of the sources, scored against the question, best first.

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -88,19 +89,24 @@ def query_aspects(query: str, sources: list[str]) -> list[tuple[str | None, int]
 def _mentions(query: str, sources: list[str]) -> list[tuple[int, str]]:
     q = query.lower()
     found = []
-    for s in sources:
-        name = s.lower()
-        variants = {name}
-        if name.startswith("the "):
-            variants.add(name[4:])
-        for v in variants:
-            if len(v) < 3:
-                continue
-            hits = list(re.finditer(r"(?<![\w])" + re.escape(v) + r"(?![\w])", q))
+    for s, patterns in _outlet_patterns(tuple(sources)):
+        for pattern in patterns:
+            hits = [(m.start(), s) for m in pattern.finditer(q)]
             if hits:
-                found.extend((m.start(), s) for m in hits)
+                found.extend(hits)
                 break
     return sorted(found)
+
+
+@lru_cache(maxsize=8)
+def _outlet_patterns(sources: tuple[str, ...]) -> list[tuple[str, list[re.Pattern]]]:
+    """Each outlet with its whole-word patterns, full name first ("the verge", then "verge")."""
+    out = []
+    for s in sources:
+        name = s.lower()
+        variants = [name] + ([name[4:]] if name.startswith("the ") else [])
+        out.append((s, [re.compile(r"(?<![\w])" + re.escape(v) + r"(?![\w])") for v in variants if len(v) >= 3]))
+    return out
 
 
 class Retriever:
@@ -206,7 +212,7 @@ class Retriever:
         dense: list[tuple[str, float]] = []
         if mode in ("hybrid", "dense"):
             if pool is not None:
-                dense = [x for x in pool if self._passes(x[0], f)][:fetch]
+                dense = pool[:fetch] if not f.active else [x for x in pool if self._passes(x[0], f)][:fetch]
             if pool is None or (len(dense) < min(fetch, MIN_POOLED) and len(pool) >= HINT_POOL):
                 dense = self._dense_restricted(vec, fetch, f)
         bm: list[tuple[str, float]] = []

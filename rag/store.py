@@ -306,7 +306,7 @@ class VectorStore:
 
     def query(self, vector, n: int, where: dict | None) -> list[tuple[str, float]]:
         """Nearest chunks to `vector`: (chunk id, cosine similarity), best first."""
-        n = min(n, max(1, self.count()))
-        res = self.collection.query(query_embeddings=[vector], n_results=n, where=where or None, include=["distances"])
+        # No count() first: Chroma returns fewer results when fewer match, and counting cost a round trip per query.
+        res = self.collection.query(query_embeddings=[vector], n_results=max(1, n), where=where or None, include=["distances"])
         return [(cid, 1.0 - float(d)) for cid, d in zip(res["ids"][0], res["distances"][0])]
 

@@ -193,7 +193,8 @@ def test_recorded_small_model_replies_replay(answerer, llm, row):
         assert all(s["verdict"] in ("supported", "weak") or s["citations"] for s in a.sentences)
         assert all(s["citations"] for s in a.sentences if s["verdict"] == "supported")
     else:
-        assert a.fallback in ("no_citations", "unsupported") and a.llm_raw == row["reply"]
+        assert a.fallback in ("no_citations", "unsupported", "llm_no_date", "llm_no_number")
+        assert a.llm_raw == row["reply"] or (a.fallback.startswith("llm_no_") and row["reply"][:40] in a.llm_raw)
 
 
 def test_a_wrong_llm_refusal_yields_the_confident_offline_answer(answerer, llm):
@@ -201,3 +202,27 @@ def test_a_wrong_llm_refusal_yields_the_confident_offline_answer(answerer, llm):
     a = answerer.ask(CANONICAL)
     assert not a.refused and a.backend == "offline-extractive" and a.fallback == "llm_refused"
     assert "fifth" in a.answer and "the LLM said the articles don't say" in a.notice
+
+
+WHEN = "When did Iraq witness a wave of escalation between American forces and the PMF?"
+
+
+def test_an_answer_without_the_date_asked_for_yields_the_dated_passage(answerer, llm):
+    """Qwen2.5-Coder-0.5B's real reply to a "when" question restates the event without its date."""
+    reply = ("Iraq witnessed a wave of escalation between American forces and the PMF following raids carried out by "
+             "American planes targeting PMF bases on the Syrian-Iraqi border. [1]")
+    llm.script({"content": reply})
+    a = answerer.ask(WHEN)
+    assert a.backend == "offline-extractive" and a.fallback == "llm_no_date" and "June 2021" in a.short_answer
+    assert a.llm_raw.startswith("Iraq witnessed") and "gives no date" in a.notice
+    llm.script({"content": "At the end of June 2021, Iraq witnessed a wave of escalation [1]."})
+    a = answerer.ask(WHEN)
+    assert a.backend == "llm:small" and not a.fallback and "June 2021" in a.answer
+
+
+def test_an_undated_answer_stays_weak_when_no_passage_gives_a_date(answerer, llm):
+    llm.script({"content": "The Badr Corps was responsible for the terrorist attack on the U.S. Embassy in Baghdad [1]."})
+    a = answerer.ask("When was the Badr Corps responsible for the attack on the U.S. Embassy in Baghdad?")
+    assert a.backend == "llm:small" and "gives no date" in a.notice
+    assert a.sentences and all(s["verdict"] != "supported" for s in a.sentences)
+    assert all(c["support"] != "supported" for c in a.citations)
