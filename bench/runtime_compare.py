@@ -1,6 +1,6 @@
 """The local embedding runtimes side by side on the full MultiHop-RAG corpus, in one run.
 
-    python bench/runtime_compare.py [--runtimes onnx,torch] [--data ../shared/data/multihop-rag] [--workdir DIR]
+    python bench/runtime_compare.py [--runtimes onnx,torch] [--data ../shared/data/multihop-rag] [--workdir DIR [--skip-ingest]]
 
 For each runtime, in a fresh data dir: full ingest (wall time, peak RSS of the ingesting process),
 `rag ask` cold start (median of 5 processes), warm offline answer p50 (first 100 dev questions),
@@ -86,12 +86,17 @@ def main() -> None:
     ap.add_argument("--runtimes", default="onnx,torch")
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
     ap.add_argument("--workdir", type=Path, default=None, help="keep the data dirs here (default: a temporary folder)")
+    ap.add_argument("--skip-ingest", action="store_true",
+                    help="measure on the data dirs already in --workdir (mh-<runtime>) without ingesting again")
     args = ap.parse_args()
+    if args.skip_ingest and not args.workdir:
+        ap.error("--skip-ingest needs --workdir holding mh-<runtime> data dirs")
     work = args.workdir or Path(tempfile.mkdtemp())
     rows = {}
     for runtime in args.runtimes.split(","):
         d = work / f"mh-{runtime}"
-        ing = child("ingest", d, runtime, args.data / "corpus.json")
+        ing = ({"ingest_s": None, "rss_mb": None, "chunks": "?"} if args.skip_ingest
+               else child("ingest", d, runtime, args.data / "corpus.json"))
         cold = cold_start(d, runtime)
         q = child("query", d, runtime, args.data / "queries-dev.json")
         rows[runtime] = ing | q | {"cold_s": cold}
@@ -105,7 +110,7 @@ def main() -> None:
                             ("cold_s", "`rag ask` cold start s (median of 5)", "{:.2f}"),
                             ("answer_p50_ms", "warm offline answer p50 ms", "{:.0f}"), ("search_p50_ms", "hybrid search p50 ms", "{:.1f}"),
                             ("hits_at_4", "Hits@4", "{:.3f}"), ("hits_at_10", "Hits@10", "{:.3f}"), ("mrr_at_10", "MRR@10", "{:.3f}")):
-        t.add_row(label, *(fmt.format(r[key]) for r in rows.values()))
+        t.add_row(label, *("not run" if r[key] is None else fmt.format(r[key]) for r in rows.values()))
     Console().print(t)
 
 

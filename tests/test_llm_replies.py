@@ -1,8 +1,9 @@
 """Replies small local models really give, replayed through the scripted OpenAI-compatible server.
 
-tests/data/llm_replies_qwen2.5-coder-0.5b.json holds the replies Qwen2.5-Coder-0.5B-Instruct (Q4_K_M
-GGUF, llama-cpp-python 0.3.36 server, 2 CPU threads) gave to the seed questions, recorded by
-`bench/llm_local.py --record`; the lists below add the forms other small models use.
+tests/data/llm_replies_qwen2.5-coder-{0.5b,1.5b}.json hold the replies Qwen2.5-Coder-0.5B-Instruct and
+-1.5B-Instruct (Q4_K_M GGUF, llama-cpp-python 0.3.36 server, 2 CPU threads) gave to the seed questions,
+recorded by `bench/llm_local.py --record` (the 1.5B one with the current answer prompt); the lists below
+add the forms other small models use.
 """
 
 from __future__ import annotations
@@ -167,22 +168,23 @@ def test_rag_llm_check_reports_habits_and_advice(tmp_path, llm):
     assert "not reachable" in p.stdout and "is the server running" in p.stdout
 
 
-RECORDED = Path(__file__).parent / "data" / "llm_replies_qwen2.5-coder-0.5b.json"
+RECORDED = [Path(__file__).parent / "data" / f"llm_replies_qwen2.5-coder-{size}.json" for size in ("0.5b", "1.5b")]
 
 
 def _recorded() -> list[dict]:
-    return [r for r in json.loads(RECORDED.read_text())["replies"] if r["reply"]]
+    return [r | {"model": path.stem.split("_")[-1]} for path in RECORDED for r in json.loads(path.read_text())["replies"] if r["reply"]]
 
 
-def test_recorded_transcript_is_committed():
-    data = json.loads(RECORDED.read_text())
+@pytest.mark.parametrize("path", RECORDED, ids=lambda p: p.stem)
+def test_recorded_transcript_is_committed(path):
+    data = json.loads(path.read_text())
     assert data["model"].endswith(".gguf") and len(data["replies"]) == 19
 
 
-@pytest.mark.parametrize("row", _recorded(), ids=lambda r: r["id"])
+@pytest.mark.parametrize("row", _recorded(), ids=lambda r: f"{r['model']}-{r['id']}")
 def test_recorded_small_model_replies_replay(answerer, llm, row):
-    """Each reply Qwen2.5-Coder-0.5B gave on llama.cpp, replayed: refusals read as refusals, uncited
-    sentences get the source that supports them, unsupported ones never reach the user."""
+    """Each reply Qwen2.5-Coder 0.5B and 1.5B gave on llama.cpp, replayed: refusals read as refusals,
+    uncited sentences get the source that supports them, unsupported ones never reach the user."""
     llm.script({"content": row["reply"]})
     a = answerer.ask(row["question"])
     if is_refusal(row["reply"]):
