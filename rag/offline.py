@@ -372,7 +372,7 @@ class OfflineAnswerer:
             for sp in sentence_spans(src.article_text, src.start, src.end):
                 key = (src.article_id, sp.start)
                 text = src.article_text[sp.start:sp.end]
-                if key in seen or len(text) < 20:
+                if key in seen or len(text) < 20 or not _states_something(text):
                     continue
                 seen.add(key)
                 cands.append(Candidate(i, sp.start, sp.end, text))
@@ -620,6 +620,12 @@ class OfflineAnswerer:
         yes = (va > vb) == more
         return (("Yes" if yes else "No") + f": {sa} ({sources[ca.source].source}) vs {sb} ({sources[cb.source].source}).",
                 [ca, cb])
+
+
+def _states_something(text: str) -> bool:
+    """False for a lead-in ("Here is how the offer works:") or a heading / table row with no lower-case
+    word ("Minnesota Vikings 6-4 (14)"): neither states a fact worth quoting as evidence."""
+    return not text.rstrip().endswith(":") and bool(re.search(r"\b[a-z]{2,}\b", text))
 
 
 def _on_side(src: Source, outlet: str | None, day: int) -> bool:
