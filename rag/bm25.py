@@ -21,7 +21,7 @@ import numpy as np
 from .dates import date_key
 from .filters import Filters
 from .store import Catalog
-from .text import normalise
+from .text import TRANSLATE
 
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 
@@ -44,7 +44,8 @@ def stopwords() -> frozenset[str]:
 
 def tokenize(text: str) -> list[str]:
     """Lower-case word tokens, stop words dropped, stemmed."""
-    words = [w.replace("'s", "") for w in _WORD.findall(normalise(text).lower())]
+    # Only normalise's character mapping matters here: collapsing whitespace changes no word found.
+    words = [w.replace("'s", "") for w in _WORD.findall(text.translate(TRANSLATE).lower())]
     stop = stopwords()
     return _stemmer().stemWords([w for w in words if w and w not in stop])
 
@@ -61,6 +62,7 @@ class Bm25Index:
         self.sources = np.asarray(sources, dtype=object)
         self.dates = dates
         self._arrays = None
+        self._rows: dict[str, int] | None = None
         self.generation = generation
 
     @classmethod
@@ -143,6 +145,12 @@ class Bm25Index:
         idx = np.argpartition(-s, k - 1)[:k]
         idx = idx[np.argsort(-s[idx], kind="stable")]
         return [(self.ids[i], float(s[i])) for i in idx if s[i] > 0]
+
+    def row(self, chunk_id: str) -> int | None:
+        """The chunk's row in this index (None when it was added after the index was built)."""
+        if self._rows is None:
+            self._rows = {cid: i for i, cid in enumerate(self.ids)}
+        return self._rows.get(chunk_id)
 
     def mask(self, filters: Filters) -> np.ndarray | None:
         """Boolean mask of the chunks `filters` admits (None when nothing is filtered)."""

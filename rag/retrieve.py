@@ -37,7 +37,7 @@ from functools import lru_cache
 import numpy as np
 
 from .corpus import Corpus
-from .bm25 import tokenize
+from .bm25 import Bm25Index, tokenize
 from .dates import named_days, strip_days
 from .errors import ConfigError
 from .filters import Filters
@@ -142,25 +142,24 @@ class Retriever:
         known = self.known_sources()
         bare = strip_hints(query, known)
         coverage = self._coverage_scorer(bare)
-        fused = self._fused(query, vec, k, f, mode, coverage=coverage)
-        if query_hints and not f.sources and not f.article_ids:
-            aspects = query_aspects(query, known)
-            if aspects:
-                # Outlets and days become filters, so their words only add noise to the keyword query.
-                # One wide dense query and one BM25 scoring serve every aspect (post-filtered), instead
-                # of a filtered Chroma query per aspect; a thin pool falls back to a filtered query.
-                pool = self.corpus.vectors.query(vec, HINT_POOL, f.where()) if mode != "bm25" else None
-                bm_scores = self.corpus.bm25.scores(bare) if mode != "dense" else None
-                lists = []
-                for outlet, day in aspects:
-                    got = self._fused(bare, vec, k, f.narrowed(outlet, day), mode, pool=pool, bm_scores=bm_scores, coverage=coverage)
-                    if not got and day and outlet:  # the day may be off; keep the outlet alone
-                        got = self._fused(bare, vec, k, f.narrowed(outlet), mode, pool=pool, bm_scores=bm_scores, coverage=coverage)
-                    if got:
-                        lists.append(got)
-                if lists:
-                    fused = _rerank(_interleave(lists + [fused]), coverage, self.corpus.settings.final_rerank_weight,
-                                    self.corpus.settings.rerank_depth)
+        aspects = query_aspects(query, known) if query_hints and not f.sources and not f.article_ids else []
+        # One wide dense query serves the whole question and every aspect (post-filtered), instead of
+        # a filtered Chroma query per list; a thin pool falls back to a filtered query.
+        pool = self.corpus.vectors.query(vec, HINT_POOL, f.where()) if aspects and mode != "bm25" else None
+        fused = self._fused(query, vec, k, f, mode, pool=pool, coverage=coverage)
+        if aspects:
+            # Outlets and days become filters, so their words only add noise to the keyword query.
+            bm_scores = self.corpus.bm25.scores(bare) if mode != "dense" else None
+            lists = []
+            for outlet, day in aspects:
+                got = self._fused(bare, vec, k, f.narrowed(outlet, day), mode, pool=pool, bm_scores=bm_scores, coverage=coverage)
+                if not got and day and outlet:  # the day may be off; keep the outlet alone
+                    got = self._fused(bare, vec, k, f.narrowed(outlet), mode, pool=pool, bm_scores=bm_scores, coverage=coverage)
+                if got:
+                    lists.append(got)
+            if lists:
+                fused = _rerank(_interleave(lists + [fused]), coverage, self.corpus.settings.final_rerank_weight,
+                                self.corpus.settings.rerank_depth)
         if not self.corpus.settings.learned_rerank:
             return self._hydrate(fused[:k])
         hits = self._hydrate(fused[:max(k, self.corpus.settings.rerank_depth)])
@@ -209,16 +208,17 @@ class Retriever:
         coverage: [(chunk id, score, dense rank, bm25 rank)]."""
         s = self.corpus.settings
         fetch = max(s.fetch_k, k)
+        index = self.corpus.bm25
+        mask = index.mask(f)
         dense: list[tuple[str, float]] = []
         if mode in ("hybrid", "dense"):
             if pool is not None:
-                dense = pool[:fetch] if not f.active else [x for x in pool if self._passes(x[0], f)][:fetch]
+                dense = pool[:fetch] if mask is None else [x for x in pool if self._admitted(x[0], index, mask, f)][:fetch]
             if pool is None or (len(dense) < min(fetch, MIN_POOLED) and len(pool) >= HINT_POOL):
                 dense = self._dense_restricted(vec, fetch, f)
         bm: list[tuple[str, float]] = []
         if mode in ("hybrid", "bm25"):
-            index = self.corpus.bm25
-            bm = index.top(query, fetch, index.mask(f), scores=bm_scores)
+            bm = index.top(query, fetch, mask, scores=bm_scores)
         scores: dict[str, float] = {}
         dr = {cid: r for r, (cid, _) in enumerate(dense, 1)}
         br = {cid: r for r, (cid, _) in enumerate(bm, 1)}
@@ -243,6 +243,12 @@ class Retriever:
                     scored = sorted(((cid, float(v @ q)) for cid, v in vecs.items()), key=lambda x: -x[1])
                     return scored[:fetch]
         return self.corpus.vectors.query(vec, fetch, f.where())
+
+    def _admitted(self, chunk_id: str, index: Bm25Index, mask: np.ndarray, f: Filters) -> bool:
+        """Whether the filters admit a chunk: its row of the BM25 index's filter mask, or the catalogue
+        for a chunk the index does not hold yet (ingested since it was built)."""
+        row = index.row(chunk_id)
+        return bool(mask[row]) if row is not None else self._passes(chunk_id, f)
 
     def _passes(self, chunk_id: str, f: Filters) -> bool:
         aid = chunk_id.split(":", 1)[0]

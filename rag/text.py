@@ -49,7 +49,7 @@ def normalise_with_map(text: str) -> tuple[str, list[int]]:
     return "".join(out), index
 
 
-_TRANSLATE = str.maketrans({**_CHAR_MAP, **{z: None for z in _ZERO_WIDTH}})
+TRANSLATE = str.maketrans({**_CHAR_MAP, **{z: None for z in _ZERO_WIDTH}})
 _SPACES = re.compile(r"\s+")
 
 
@@ -59,7 +59,7 @@ def normalise(text: str) -> str:
     Same result as `normalise_with_map(text)[0]`, without building the map (it is on the
     ingest path for every article and chunk, so it uses str.translate and one regex).
     """
-    return _SPACES.sub(" ", text.translate(_TRANSLATE)).strip(" ")
+    return _SPACES.sub(" ", text.translate(TRANSLATE)).strip(" ")
 
 
 def squash(text: str) -> str:
