@@ -21,7 +21,7 @@ import numpy as np
 from .dates import date_key
 from .filters import Filters
 from .store import Catalog
-from .text import TRANSLATE
+from .text import TRANSLATE, sentence_spans
 
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 
@@ -64,20 +64,25 @@ class Bm25Index:
         self._arrays = None
         self._rows: dict[str, int] | None = None
         self.generation = generation
+        self.folder: Path | None = None  # where it was loaded from (its sentence arrays are read on first use)
+        self._sentences: SentenceTokens | None = None
 
     @classmethod
     def build(cls, catalog: Catalog) -> "Bm25Index":
         import bm25s
 
         generation = catalog.generation
-        ids, aids, sources, dates, corpus = [], [], [], [], []
+        ids, aids, sources, dates, corpus, per_sentence = [], [], [], [], [], []
         for cid, aid, start, end in catalog.chunk_rows():
             art = catalog.article(aid)
             ids.append(cid)
             aids.append(aid)
             sources.append(art.source)
             dates.append(date_key(art.published_at))
-            corpus.append(tokenize(art.title + "\n" + art.text[start:end]) or ["_empty_"])
+            # Sentences cover the chunk's words, so their tokens after the title's are the chunk's tokens.
+            sentences = [tokenize(art.text[sp.start:sp.end]) for sp in sentence_spans(art.text, start, end)]
+            per_sentence.append(sentences)
+            corpus.append(tokenize(art.title) + [t for toks in sentences for t in toks] or ["_empty_"])
         retriever = bm25s.BM25()
         if corpus:
             retriever.index(corpus, show_progress=False)
@@ -85,7 +90,9 @@ class Bm25Index:
         for toks in corpus:
             for t in set(toks):
                 df[t] = df.get(t, 0) + 1
-        return cls(retriever, ids, aids, sources, np.asarray(dates, dtype=np.int64), generation, df)
+        index = cls(retriever, ids, aids, sources, np.asarray(dates, dtype=np.int64), generation, df)
+        index._sentences = SentenceTokens.build(per_sentence, retriever.vocab_dict if corpus else {})
+        return index
 
     def save(self, folder: Path) -> None:
         """Write atomically: build in a temp folder, then swap it in."""
@@ -93,6 +100,8 @@ class Bm25Index:
         tmp = Path(tempfile.mkdtemp(prefix=".bm25-", dir=folder.parent))
         if self.ids:
             self.retriever.save(str(tmp / "bm25"))
+        if self._sentences is not None:
+            self._sentences.save(tmp)
         (tmp / "chunks.json").write_text(json.dumps({"generation": self.generation, "ids": self.ids,
                                                      "article_ids": self.article_ids, "sources": list(self.sources),
                                                      "dates": self.dates.tolist(), "df": self.df}))
@@ -112,8 +121,36 @@ class Bm25Index:
             retriever = bm25s.BM25.load(str(folder / "bm25")) if meta["ids"] else bm25s.BM25()
         except (OSError, ValueError, KeyError):
             return None
-        return cls(retriever, meta["ids"], meta["article_ids"], meta["sources"], np.asarray(meta["dates"], dtype=np.int64), meta["generation"],
-                   meta.get("df"))
+        index = cls(retriever, meta["ids"], meta["article_ids"], meta["sources"], np.asarray(meta["dates"], dtype=np.int64),
+                    meta["generation"], meta.get("df"))
+        index.folder = folder
+        return index
+
+    @property
+    def sentences(self) -> "SentenceTokens | None":
+        """Each chunk's sentences as token ids (None for an index saved before they were kept)."""
+        if self._sentences is None and self.folder is not None:
+            self._sentences = SentenceTokens.load(self.folder)
+            self.folder = None  # tried once
+        return self._sentences
+
+    def best_sentence_share(self, chunk_id: str, weights: np.ndarray) -> float | None:
+        """The highest sum of `weights` (indexed by token id) over one sentence's distinct tokens in the
+        chunk; None when this index does not hold the chunk's sentences."""
+        row = self.row(chunk_id)
+        sentences = self.sentences
+        if row is None or sentences is None:
+            return None
+        return sentences.best(row, weights)
+
+    def token_weights(self, weights: dict[str, float]) -> np.ndarray:
+        """`weights` by token as an array indexed by this index's token ids (tokens it lacks are left out)."""
+        vocab = self.retriever.vocab_dict if self.ids else {}
+        out = np.zeros(len(vocab) + 1, dtype=np.float64)
+        for t, w in weights.items():
+            if t in vocab:
+                out[vocab[t]] = w
+        return out
 
     def idf(self, token: str) -> float:
         """Smoothed inverse document frequency of a stemmed token over chunks."""
@@ -159,6 +196,51 @@ class Bm25Index:
         if self._arrays is None:
             self._arrays = np.asarray(self.article_ids, dtype=object)
         return filters.mask(self.sources, self.dates, self._arrays)
+
+
+class SentenceTokens:
+    """Each chunk's sentences as sorted distinct token ids, in three flat arrays (saved beside the
+    index and memory-mapped), so a sentence-coverage score needs no tokenising at question time."""
+
+    FILES = ("sentence_tokens.npy", "sentence_starts.npy", "chunk_sentences.npy")
+
+    def __init__(self, tokens: np.ndarray, starts: np.ndarray, chunks: np.ndarray):
+        self.tokens = tokens  # token ids, sentence after sentence
+        self.starts = starts  # where each sentence's ids begin in `tokens` (one extra: the end)
+        self.chunks = chunks  # where each chunk's sentences begin in `starts` (one extra: the end)
+
+    @classmethod
+    def build(cls, per_chunk: list[list[list[str]]], vocab: dict[str, int]) -> "SentenceTokens":
+        tokens: list[int] = []
+        starts, chunks = [0], [0]
+        for sentences in per_chunk:
+            for toks in sentences:
+                ids = sorted({vocab[t] for t in toks if t in vocab})
+                if ids:  # a sentence with no word scores 0, as no sentence at all does
+                    tokens.extend(ids)
+                    starts.append(len(tokens))
+            chunks.append(len(starts) - 1)
+        return cls(np.asarray(tokens, dtype=np.int32), np.asarray(starts, dtype=np.int64), np.asarray(chunks, dtype=np.int64))
+
+    def save(self, folder: Path) -> None:
+        for name, arr in zip(self.FILES, (self.tokens, self.starts, self.chunks)):
+            np.save(folder / name, arr)
+
+    @classmethod
+    def load(cls, folder: Path) -> "SentenceTokens | None":
+        try:
+            return cls(*(np.load(folder / name) for name in cls.FILES))
+        except (OSError, ValueError):
+            return None
+
+    def best(self, row: int, weights: np.ndarray) -> float:
+        """Max over the chunk's sentences of the summed weights of their tokens (0.0 without sentences)."""
+        first, last = int(self.chunks[row]), int(self.chunks[row + 1])
+        if first == last:
+            return 0.0
+        bounds = np.asarray(self.starts[first:last + 1])
+        w = weights[np.asarray(self.tokens[bounds[0]:bounds[-1]])]
+        return float(np.add.reduceat(w, bounds[:-1] - bounds[0]).max())
 
 
 def load_or_build(catalog: Catalog, folder: Path) -> Bm25Index:

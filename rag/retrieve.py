@@ -195,11 +195,15 @@ class Retriever:
         if not total:
             return None
         seen: dict[str, float] = {}
+        weights = index.token_weights(idf)
 
         def coverage(chunk_id: str) -> float:
             if chunk_id not in seen:
-                seen[chunk_id] = max((sum(w for t, w in idf.items() if t in sent) / total
-                                      for sent in self.corpus.sentence_tokens(chunk_id)), default=0.0)
+                best = index.best_sentence_share(chunk_id, weights)
+                if best is None:  # a chunk the index has not got yet: tokenise its sentences here
+                    best = max((sum(w for t, w in idf.items() if t in sent) for sent in self.corpus.sentence_tokens(chunk_id)),
+                               default=0.0)
+                seen[chunk_id] = best / total
             return seen[chunk_id]
         return coverage
 

@@ -82,3 +82,30 @@ def test_learned_rerank_reorders_the_head_by_the_shipped_weights(multihop_corpus
         q = f"What did {rec['source']} report on {rec['title']}?"
         moved += [h.chunk_id for h in Retriever(corpus).search(q, 6)] != [h.chunk_id for h in off.search(q, 6)]
     assert moved
+
+
+def test_sentence_coverage_from_the_index_equals_tokenising_the_sentences(multihop_corpus):
+    """The BM25 index keeps each chunk's sentences as token ids (saved and loaded with it); the best
+    sentence's share of the question's words comes out the same as tokenising the sentences."""
+    import shutil
+
+    from rag.bm25 import Bm25Index, SentenceTokens, tokenize
+
+    corpus, _ = multihop_corpus(30)
+    index = corpus.bm25
+    question = "Which company did TechCrunch say raised money from investors in October?"
+    idf = {t: index.idf(t) for t in set(tokenize(question))}
+    weights = index.token_weights(idf)
+    for chunk_id in index.ids[:60]:
+        expected = max((sum(w for t, w in idf.items() if t in s) for s in corpus.sentence_tokens(chunk_id)), default=0.0)
+        assert index.best_sentence_share(chunk_id, weights) == pytest.approx(expected)
+    assert any(index.best_sentence_share(cid, weights) > 0 for cid in index.ids)
+    folder = corpus.data_dir / "bm25"
+    loaded = Bm25Index.load(folder)
+    assert loaded.best_sentence_share(index.ids[5], weights) == pytest.approx(index.best_sentence_share(index.ids[5], weights))
+    assert loaded.best_sentence_share("not-a-chunk:0-1", weights) is None
+    for name in SentenceTokens.FILES:  # an index saved before the arrays were kept still searches, by tokenising
+        (folder / name).unlink()
+    older = Bm25Index.load(folder)
+    assert older.sentences is None and older.best_sentence_share(index.ids[5], weights) is None
+    shutil.rmtree(folder)
