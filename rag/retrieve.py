@@ -67,7 +67,12 @@ class Hit:
 def query_aspects(query: str, sources: list[str]) -> list[tuple[str | None, int]]:
     """(outlet, day) pairs the question points at, in order: each named outlet with the day named
     closest after it (within 80 characters), and days named on their own."""
-    outlets = _mentions(query, sources)
+    return list(_aspects(query, tuple(sources)))
+
+
+@lru_cache(maxsize=256)  # one question is read by the search, the learned rerank and the answerer
+def _aspects(query: str, sources: tuple[str, ...]) -> tuple[tuple[str | None, int], ...]:
+    outlets = _mentions(query, list(sources))
     days = named_days(query)
     found: list[tuple[int, str | None, int]] = []
     used_days = set()
@@ -83,7 +88,7 @@ def query_aspects(query: str, sources: list[str]) -> list[tuple[str | None, int]
         if dpos not in used_days:
             found.append((dpos, None, d))
     found.sort()
-    return list(dict.fromkeys((s, d) for _, s, d in found))
+    return tuple(dict.fromkeys((s, d) for _, s, d in found))
 
 
 def _mentions(query: str, sources: list[str]) -> list[tuple[int, str]]:
@@ -287,6 +292,11 @@ SMALL_SET = 400  # filtered sets up to this size are ranked exactly from cached 
 
 def strip_hints(query: str, sources: list[str]) -> str:
     """The question without outlet names and dates (they are applied as filters instead)."""
+    return _stripped(query, tuple(sources))
+
+
+@lru_cache(maxsize=256)
+def _stripped(query: str, sources: tuple[str, ...]) -> str:
     q = strip_days(query)
     for s in sorted(sources, key=len, reverse=True):
         if len(s) >= 3:
