@@ -228,3 +228,14 @@ def test_an_undated_answer_stays_weak_when_no_passage_gives_a_date(answerer, llm
     assert a.backend == "llm:small" and "gives no date" in a.notice
     assert a.sentences and all(s["verdict"] != "supported" for s in a.sentences)
     assert all(c["support"] != "supported" for c in a.citations)
+
+
+@pytest.mark.parametrize("question,reply,missing", [
+    (WHEN, "Iraq witnessed a wave of escalation after raids on PMF bases [1].", "date"),
+    (WHEN, "At the end of June 2021 [1].", ""),
+    ("How many divisions of the Iraqi Army are named?", "The fifth and eighth divisions are named [1].", "number"),
+    ("How many divisions of the Iraqi Army are named?", "Two divisions are named [1].", ""),
+    (CANONICAL, "The fifth and eighth divisions [1].", ""),
+])
+def test_missing_kind_reads_what_the_question_asks_for(answerer, question, reply, missing):
+    assert answerer.offline.missing_kind(question, reply) == missing
