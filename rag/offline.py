@@ -42,7 +42,7 @@ from typing import Callable
 import numpy as np
 
 from .bm25 import stopwords, tokenize
-from .citations import SUPPORTED, WEAK, Sentence, Source, assemble
+from .citations import CITE_GROUP, SUPPORTED, WEAK, Sentence, Source, assemble
 from .contract import REFUSAL, Answer
 from .corpus import Corpus
 from .dates import date_key, iso_day, time_spans
@@ -66,8 +66,9 @@ _KIND_NOUNS = set(tokenize("individual person people man woman company companies
                            "platform product event thing figure business brand nation state"))
 _AUX = {"did", "does", "do", "is", "was", "were", "are", "has", "have", "had", "can", "could", "will", "would", "should"}
 _WH = {"which", "what", "who", "whom", "whose", "when", "where", "how"}
-_NUMBER = re.compile(r"(?:[$£€¥]\s?)?\b\d[\d,.]*(?:\s?%|\s?(?:percent|per cent|million|billion|trillion|thousand|"
-                     r"bn|m|k)\b)?(?:\s+(?!(?:and|or|the|a|of|in|on|to|for|by|at|as|is|was|were)\b)[a-z][\w-]*)?", re.I)
+_SCALE_WORDS = r"percent|per cent|thousand|million|billion|trillion|bn|m|k"  # words that belong to a figure
+_NUMBER = re.compile(r"(?:[$£€¥]\s?)?\b\d[\d,.]*(?:\s?%|\s?(?:" + _SCALE_WORDS + r")\b)?"
+                     r"(?:\s+(?!(?:and|or|the|a|of|in|on|to|for|by|at|as|is|was|were)\b)[a-z][\w-]*)?", re.I)
 _WORD_NUMBER = re.compile(r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?|"
                           r"thousands?|millions?|billions?)\b(?:\s+[a-z][\w-]*)?", re.I)
 _ENTITY = re.compile(r"\b[A-Z][\w'’&.-]*[\w&]|\b[A-Z]\b")
@@ -81,7 +82,7 @@ _COMPARE = re.compile(r"\b(higher|larger|bigger|greater|more|lower|smaller|fewer
                       r"['‘“\"]?(.*)", re.I)
 _MORE = {"higher", "larger", "bigger", "greater", "more"}
 _SCALE = {"thousand": 1e3, "k": 1e3, "million": 1e6, "m": 1e6, "billion": 1e9, "bn": 1e9, "trillion": 1e12}
-_FIGURE = re.compile(r"([$£€¥])?\s?(\d[\d,]*(?:\.\d+)?)(?:\s?(%)|\s?(percent|per cent|thousand|million|billion|trillion|bn|m|k)\b)?"
+_FIGURE = re.compile(r"([$£€¥])?\s?(\d[\d,]*(?:\.\d+)?)(?:\s?(%)|\s?(" + _SCALE_WORDS + r")\b)?"
                      r"(?:\s+([a-z][\w-]*))?", re.I)
 _CURRENCY_WORDS = {"dollars": "$", "dollar": "$", "usd": "$", "pounds": "£", "euros": "€", "euro": "€", "yen": "¥"}
 # A question about what the reports say, not only about their order: dates alone cannot answer it.
@@ -355,7 +356,7 @@ class OfflineAnswerer:
         shape = self.shape(question)
         if shape.kind not in ("when", "number"):
             return ""
-        plain = re.sub(r"\[\d+\]", " ", text)
+        plain = CITE_GROUP.sub(" ", text)
         return "" if kind_spans(shape.kind, plain, shape.said) else {"when": "date", "number": "number"}[shape.kind]
 
     def score(self, question: str, sources: list[Source], context: str | None = None,
@@ -606,7 +607,8 @@ class OfflineAnswerer:
         found = []
         for side in sides:
             for c in side:
-                if stems and not any(t.startswith(st) for st in stems for t in tokenize(c.text)):
+                words = tokenize(c.text)
+                if stems and not any(t.startswith(st) for st in stems for t in words):
                     continue
                 first = next(filter(None, (figure(c.text[a:b]) for a, b in number_spans(c.text, set()))), None)
                 if first:

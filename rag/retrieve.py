@@ -103,6 +103,11 @@ def _mentions(query: str, sources: list[str]) -> list[tuple[int, str]]:
     return sorted(found)
 
 
+def _whole_word(name: str) -> str:
+    """A pattern matching `name` only as whole words ("Verge" not inside "converge")."""
+    return r"(?<![\w])" + re.escape(name) + r"(?![\w])"
+
+
 @lru_cache(maxsize=8)
 def _outlet_patterns(sources: tuple[str, ...]) -> list[tuple[str, list[re.Pattern]]]:
     """Each outlet with its whole-word patterns, full name first ("the verge", then "verge")."""
@@ -110,7 +115,7 @@ def _outlet_patterns(sources: tuple[str, ...]) -> list[tuple[str, list[re.Patter
     for s in sources:
         name = s.lower()
         variants = [name] + ([name[4:]] if name.startswith("the ") else [])
-        out.append((s, [re.compile(r"(?<![\w])" + re.escape(v) + r"(?![\w])") for v in variants if len(v) >= 3]))
+        out.append((s, [re.compile(_whole_word(v)) for v in variants if len(v) >= 3]))
     return out
 
 
@@ -300,7 +305,7 @@ def _stripped(query: str, sources: tuple[str, ...]) -> str:
     q = strip_days(query)
     for s in sorted(sources, key=len, reverse=True):
         if len(s) >= 3:
-            q = re.sub(r"(?<![\w])" + re.escape(s) + r"(?![\w])", " ", q, flags=re.I)
+            q = re.sub(_whole_word(s), " ", q, flags=re.I)
     return " ".join(q.split())
 
 
