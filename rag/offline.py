@@ -47,7 +47,7 @@ from .contract import REFUSAL, Answer
 from .corpus import Corpus
 from .dates import date_key, iso_day, time_spans
 from .llm import Outcome
-from .retrieve import Retriever, query_aspects
+from .retrieve import Retriever, aspect_positions, query_aspects
 from .text import ORG_WORDS, normalise, sentence_spans
 
 EMBED_CANDIDATES = 8  # sentences embedded per question; 12 -> 8 cut p50 by a third (bench/offline_answers.py)
@@ -80,6 +80,7 @@ _ORDER = re.compile(r"\b(?:published|released|posted|came out|appeared|reported)
 _COMPARE = re.compile(r"\b(higher|larger|bigger|greater|more|lower|smaller|fewer|less)\s+((?:[\w-]+\s+){0,2}?[\w-]+)\s+than\s+"
                       r"(?:the\s+)?(?:articles?\s+|reports?\s+|story\s+|piece\s+|coverage\s+)?(?:by\s+|from\s+|in\s+|of\s+)?"
                       r"['‘“\"]?(.*)", re.I)
+_CLAUSE_BREAK = re.compile(r"[,;]|\b(?:while|whereas|but|and|than|compared (?:to|with)|as)\b", re.I)
 _MORE = {"higher", "larger", "bigger", "greater", "more"}
 _SCALE = {"thousand": 1e3, "k": 1e3, "million": 1e6, "m": 1e6, "billion": 1e9, "bn": 1e9, "trillion": 1e12}
 _FIGURE = re.compile(r"([$£€¥])?\s?(\d[\d,]*(?:\.\d+)?)(?:\s?(%)|\s?(" + _SCALE_WORDS + r")\b)?"
@@ -99,6 +100,7 @@ class Shape:
     said: set[str]  # lower-cased words the question already says (names there are not answers)
     head: set[str] = field(default_factory=set)  # stems naming the kind of thing asked ("divis" in "which divisions")
     aspects: list[tuple[str | None, int]] = field(default_factory=list)  # (outlet, YYYYMMDD or 0)
+    side_focus: list[dict[str, float]] = field(default_factory=list)  # per aspect: the focus words of its clause
 
     @property
     def wants_name(self) -> bool:
@@ -157,7 +159,25 @@ def shape_question(question: str, idf: Callable[[str], float], outlets: list[str
     words = [w for w in dict.fromkeys(tokenize(question)) if w not in _GENERIC and w not in kind_words]
     words = words or [w for w in dict.fromkeys(tokenize(question)) if w not in _GENERIC] or list(dict.fromkeys(tokenize(question)))
     said = {_bare(w) for w in question.split()}
-    return Shape(kind, {w: idf(w) for w in words}, said, head=head, aspects=query_aspects(question, outlets))
+    focus = {w: idf(w) for w in words}
+    aspects = query_aspects(question, outlets)
+    side_focus = []
+    if len(aspects) > 1:
+        for clause in aspect_clauses(question, aspect_positions(question, outlets)):
+            words = set(tokenize(clause))
+            side_focus.append({w: wt for w, wt in focus.items() if w in words} or focus)
+    return Shape(kind, focus, said, head=head, aspects=aspects, side_focus=side_focus)
+
+
+def aspect_clauses(question: str, positions: list[int]) -> list[str]:
+    """The part of the question about each named outlet/report: cut before each later one at the last
+    clause break (",", "while", "and", "than"...) since the one before."""
+    cuts = [0]
+    for p0, p1 in zip(positions, positions[1:]):
+        breaks = list(_CLAUSE_BREAK.finditer(question, p0, p1))
+        cuts.append(breaks[-1].start() if breaks else p1)
+    cuts.append(len(question))
+    return [question[a:b] for a, b in zip(cuts, cuts[1:])]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -317,6 +337,7 @@ class Candidate:
     score: float = 0.0
     cos: float = 0.0
     lex: float = 0.0
+    side_lex: list[float] = field(default_factory=list)  # lex against each aspect's clause
     typed: list[tuple[int, int]] = field(default_factory=list)  # spans of the kind asked (sentence offsets)
     vec: np.ndarray | None = None
 
@@ -379,10 +400,10 @@ class OfflineAnswerer:
                 cands.append(Candidate(i, sp.start, sp.end, text))
         if not cands:
             return []
-        total = sum(shape.focus.values()) or 1.0
         for c in cands:
             words = set(tokenize(c.text))
-            c.lex = sum(wt for w, wt in shape.focus.items() if w in words) / total
+            c.lex = _coverage(shape.focus, words)
+            c.side_lex = [_coverage(f, words) for f in shape.side_focus]
             c.typed = kind_spans(shape.kind, c.text, shape.said, shape.head)
             cue = bool(c.typed) if shape.kind not in ("yesno", "other") else False
             c.score = 0.4 * c.lex + 0.1 * cue
@@ -390,9 +411,11 @@ class OfflineAnswerer:
         # best EMBED_CANDIDATES by it are embedded, with the best of each named outlet kept in.
         cands.sort(key=lambda c: (-c.score, c.source))
         keep = cands[:EMBED_CANDIDATES]
-        for outlet, day in shape.aspects:
-            side = [c for c in cands if _on_side(sources[c.source], outlet, day)][:2]
-            keep += [c for c in side if c not in keep]
+        for i, (outlet, day) in enumerate(shape.aspects):
+            side = [c for c in cands if _on_side(sources[c.source], outlet, day)]
+            if shape.side_focus:
+                side.sort(key=lambda c: -(c.score + 0.4 * (c.side_lex[i] - c.lex)))
+            keep += [c for c in side[:2] if c not in keep]
         embedder = self.corpus.embedder
         qv = np.asarray(embedder.embed_query(context or question), dtype=np.float32)  # cached from retrieval
         sv = embedder.embed_documents([normalise(c.text) for c in keep])
@@ -479,7 +502,13 @@ class OfflineAnswerer:
         """Candidates per named outlet/report when the question names several, else one list of all."""
         if len(shape.aspects) < 2:
             return [cands]
-        return [[c for c in cands if _on_side(sources[c.source], outlet, day)] for outlet, day in shape.aspects]
+        sides = []
+        for i, (outlet, day) in enumerate(shape.aspects):
+            side = [c for c in cands if _on_side(sources[c.source], outlet, day)]
+            if shape.side_focus:  # each side ranked by its own clause of the question
+                side.sort(key=lambda c: -(c.score + 0.4 * (c.side_lex[i] - c.lex)))
+            sides.append(side)
+        return sides
 
     def short_answer(self, shape: Shape, cands: list[Candidate], sources: list[Source]) -> Short | None:
         """The phrase/date/number that answers, as a span of one of the best sentences (None when none)."""
@@ -622,6 +651,11 @@ class OfflineAnswerer:
         yes = (va > vb) == more
         return (("Yes" if yes else "No") + f": {sa} ({sources[ca.source].source}) vs {sb} ({sources[cb.source].source}).",
                 [ca, cb])
+
+
+def _coverage(focus: dict[str, float], words: set[str]) -> float:
+    """The idf-weighted share of the focus words that `words` holds."""
+    return sum(wt for w, wt in focus.items() if w in words) / (sum(focus.values()) or 1.0)
 
 
 def _states_something(text: str) -> bool:

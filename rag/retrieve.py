@@ -67,11 +67,16 @@ class Hit:
 def query_aspects(query: str, sources: list[str]) -> list[tuple[str | None, int]]:
     """(outlet, day) pairs the question points at, in order: each named outlet with the day named
     closest after it (within 80 characters), and days named on their own."""
-    return list(_aspects(query, tuple(sources)))
+    return [(s, d) for _, s, d in _aspects(query, tuple(sources))]
+
+
+def aspect_positions(query: str, sources: list[str]) -> list[int]:
+    """Where in the question each of `query_aspects` is first named (character offsets)."""
+    return [pos for pos, _, _ in _aspects(query, tuple(sources))]
 
 
 @lru_cache(maxsize=256)  # one question is read by the search, the learned rerank and the answerer
-def _aspects(query: str, sources: tuple[str, ...]) -> tuple[tuple[str | None, int], ...]:
+def _aspects(query: str, sources: tuple[str, ...]) -> tuple[tuple[int, str | None, int], ...]:
     outlets = _mentions(query, list(sources))
     days = named_days(query)
     found: list[tuple[int, str | None, int]] = []
@@ -88,7 +93,10 @@ def _aspects(query: str, sources: tuple[str, ...]) -> tuple[tuple[str | None, in
         if dpos not in used_days:
             found.append((dpos, None, d))
     found.sort()
-    return tuple(dict.fromkeys((s, d) for _, s, d in found))
+    first: dict[tuple[str | None, int], int] = {}
+    for pos, s, d in found:
+        first.setdefault((s, d), pos)
+    return tuple((pos, s, d) for (s, d), pos in first.items())
 
 
 def _mentions(query: str, sources: list[str]) -> list[tuple[int, str]]:

@@ -14,6 +14,7 @@ would download a model. Vectors always come from our embedder.
 from __future__ import annotations
 
 import sqlite3
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -222,6 +223,43 @@ class Catalog:
             self.db.close()
 
 
+_CHROMADB_IMPORT = threading.Lock()
+
+
+def import_chromadb():
+    """The chromadb module, imported once with `overrides`' import-time signature checks skipped."""
+    with _CHROMADB_IMPORT:
+        if "chromadb.api.rust" not in sys.modules:
+            try:
+                import overrides
+            except ImportError:  # a chromadb that no longer uses it
+                overrides = None
+            real = (overrides.override, overrides.overrides) if overrides else None
+
+            # chromadb decorates about 200 of its own methods with `overrides.override`, which at import
+            # disassembles each class body and compares signatures with the base class: a third of a
+            # second of every cold `rag ask`, spent re-checking chromadb's own code. For this one import
+            # the decorator only sets the marker that `EnforceOverrides` looks for; the real one is put
+            # back before anything else can be imported with it.
+            def mark_only(method=None, **_options):
+                if method is None:
+                    return mark_only
+                method.__override__ = True
+                return method
+
+            if real:
+                overrides.override = overrides.overrides = mark_only
+            try:
+                import chromadb
+                import chromadb.api.rust  # noqa: F401  (the embedded client's backend, else imported later)
+            finally:
+                if real:
+                    overrides.override, overrides.overrides = real
+    import chromadb
+
+    return chromadb
+
+
 def chunk_metadata(article: Article | StoredArticle, chunk) -> dict:
     """Chroma metadata for a chunk; dates as YYYYMMDD integers so ranges can be filtered."""
     return {"article_id": article.id, "source": article.source or "", "published": date_key(article.published_at),
@@ -232,7 +270,7 @@ class VectorStore:
     """The Chroma collection holding chunk vectors, embedded or on a server."""
 
     def __init__(self, settings: Settings, model_name: str, collection: str | None = None):
-        import chromadb
+        chromadb = import_chromadb()
         from chromadb.config import Settings as ChromaSettings
 
         chroma_settings = ChromaSettings(anonymized_telemetry=False)

@@ -64,3 +64,42 @@ def test_bad_date_is_one_clear_line(tmp_path):
     run(["ingest", str(SEED)], tmp_path)
     p = run(["search", "divisions", "--since", "last tuesday"], tmp_path, check=False)
     assert p.returncode == 1 and "--since 'last tuesday' is not a date" in p.stderr
+
+
+def test_ask_loads_only_what_answering_needs_and_chromadb_keeps_its_checks_elsewhere(tmp_path):
+    # `rag ask` offline must not pay for the UI, the LLM chain, plotting, learning or torch; and the
+    # quick chromadb import leaves `overrides` checking every class defined after it.
+    run(["ingest", str(SEED)], tmp_path)
+    code = """
+import runpy, sys
+import overrides
+real = overrides.override, overrides.overrides
+sys.argv = ["rag", "ask", "Which Iraqi army divisions are named?"]
+try:
+    runpy.run_module("rag.cli", run_name="__main__")
+except SystemExit as exc:
+    assert not exc.code, exc.code
+heavy = [m for m in ("gradio", "langchain", "langchain_core", "openai", "matplotlib", "sklearn", "torch") if m in sys.modules]
+assert not heavy, heavy
+import chromadb.api.rust
+assert chromadb.api.rust.RustBindingsAPI.heartbeat.__override__
+assert (overrides.override, overrides.overrides) == real
+
+class Base:
+    def f(self):
+        return 1
+
+try:
+    class Child(Base):
+        @overrides.override
+        def g(self):
+            return 2
+except TypeError:
+    pass
+else:
+    raise AssertionError("overrides no longer checks classes defined after the chromadb import")
+"""
+    env = {**os.environ, "RAG_DATA_DIR": str(tmp_path / "data")}
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert "fifth and eighth divisions" in p.stdout

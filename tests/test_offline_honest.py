@@ -9,7 +9,7 @@ from rag import ingest
 from rag.answer import Answerer
 from rag.citations import SUPPORTED, WEAK, Source
 from rag.evaluate import evaluate
-from rag.offline import Candidate, OfflineAnswerer, Shape, kind_spans, shape_question
+from rag.offline import Candidate, OfflineAnswerer, Shape, aspect_clauses, kind_spans, shape_question
 from ui.app import VERDICT_LABELS, context_html, render_answer, render_sources
 
 from .conftest import MULTIHOP
@@ -174,6 +174,38 @@ def test_yes_no_from_figures_is_not_guessed(seed_corpus, question, unit_b):
     a = answerer.compose(question, shape, sources, answerer.score(question, sources, None, shape))
     assert not any(s.get("role") == "yes_no" for s in a.sentences)
     assert [s.get("label") for s in a.sentences] == ["Reuters", "BBC"]  # each side laid out, no verdict
+
+
+@pytest.mark.parametrize("question, first, second", [
+    ("Does the TechCrunch article suggest the model is not trained on kids' answers, while The Age article raises "
+     "concerns about the pixel?", "Does the TechCrunch article suggest the model is not trained on kids' answers, ",
+     "while The Age article raises concerns about the pixel?"),
+    ("After the Reuters report on the fine, and the later BBC article on the appeal, did the coverage change?",
+     "After the Reuters report on the fine, ", "and the later BBC article on the appeal, did the coverage change?"),
+    ("Did Reuters report a larger fine than the BBC?", "Did Reuters report a larger fine ", "than the BBC?"),
+])
+def test_each_named_outlet_gets_its_own_clause_of_the_question(question, first, second):
+    shape = shape_question(question, lambda w: 1.0, ["Reuters", "BBC", "TechCrunch", "The Age"])
+    positions = [question.index(o) for o, _ in shape.aspects]
+    assert aspect_clauses(question, positions) == [first, second]
+    assert set(shape.side_focus[1]) <= set(shape.focus) and "pixel" not in shape.side_focus[0]
+
+
+def test_each_side_quotes_the_sentence_about_its_own_clause(seed_corpus):
+    # The first Reuters sentence shares more of the whole question's words (the BBC clause's among
+    # them); the second is the one about what the question asks of Reuters.
+    text_a = ("Reuters said the bank, fined last year, would appeal the court ruling on Friday. "
+              "Reuters reported that the bank was fined for laundering.")
+    text_b = "The BBC said the bank would appeal the court ruling next week."
+    sources = [Source("a1", "Bank fined", "Reuters", "2023-10-02", "", text_a, 0, len(text_a)),
+               Source("b1", "Bank appeals", "BBC", "2023-10-03", "", text_b, 0, len(text_b))]
+    question = "Did Reuters report the bank was fined for laundering, while the BBC said the bank would appeal the court ruling?"
+    answerer = OfflineAnswerer(seed_corpus, 0.0)
+    shape = shape_question(question, lambda w: 1.0, ["Reuters", "BBC"])
+    cands = answerer.score(question, sources, None, shape)
+    assert cands[0].text.startswith("Reuters said")  # best against the whole question
+    a = answerer.compose(question, shape, sources, cands)
+    assert [s["text"] for s in a.sentences if s.get("label") == "Reuters"] == ["Reuters reported that the bank was fined for laundering."]
 
 
 @pytest.fixture(scope="module")
