@@ -164,8 +164,8 @@ def shape_question(question: str, idf: Callable[[str], float], outlets: list[str
     side_focus = []
     if len(aspects) > 1:
         for clause in aspect_clauses(question, aspect_positions(question, outlets)):
-            words = set(tokenize(clause))
-            side_focus.append({w: wt for w, wt in focus.items() if w in words} or focus)
+            in_clause = set(tokenize(clause))
+            side_focus.append({w: wt for w, wt in focus.items() if w in in_clause} or focus)
     return Shape(kind, focus, said, head=head, aspects=aspects, side_focus=side_focus)
 
 

@@ -237,10 +237,10 @@ def import_chromadb():
             real = (overrides.override, overrides.overrides) if overrides else None
 
             # chromadb decorates about 200 of its own methods with `overrides.override`, which at import
-            # disassembles each class body and compares signatures with the base class: a third of a
-            # second of every cold `rag ask`, spent re-checking chromadb's own code. For this one import
-            # the decorator only sets the marker that `EnforceOverrides` looks for; the real one is put
-            # back before anything else can be imported with it.
+            # disassembles each class body and compares signatures with the base class: about 0.4 s of
+            # every cold `rag ask`, spent re-checking chromadb's own code. For this one import the
+            # decorator only sets the marker that `EnforceOverrides` looks for; the real one is put back
+            # straight after (chromadb is the only dependency that uses it).
             def mark_only(method=None, **_options):
                 if method is None:
                     return mark_only
