@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Callable
 
 import numpy as np
@@ -50,6 +51,7 @@ from .llm import Outcome
 from .retrieve import Retriever, aspect_positions, query_aspects
 from .text import ORG_WORDS, normalise, sentence_spans
 
+COS_WEIGHT, FOCUS_WEIGHT, CUE_WEIGHT = 0.5, 0.4, 0.1  # the sentence score (module docstring)
 EMBED_CANDIDATES = 8  # sentences embedded per question; 12 -> 8 cut p50 by a third (bench/offline_answers.py)
 SUPPORTED_AT = 0.50  # relevance score from which a typed answer is "supported" (bench/offline_answers.py)
 CORROBORATED_MARGIN = 0.12  # how far below the threshold a corroborated answer may score (bench/refusal_sweep.py)
@@ -173,11 +175,11 @@ def aspect_clauses(question: str, positions: list[int]) -> list[str]:
     """The part of the question about each named outlet/report: cut before each later one at the last
     clause break (",", "while", "and", "than"...) since the one before."""
     cuts = [0]
-    for p0, p1 in zip(positions, positions[1:]):
+    for p0, p1 in pairwise(positions):
         breaks = list(_CLAUSE_BREAK.finditer(question, p0, p1))
         cuts.append(breaks[-1].start() if breaks else p1)
     cuts.append(len(question))
-    return [question[a:b] for a, b in zip(cuts, cuts[1:])]
+    return [question[a:b] for a, b in pairwise(cuts)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -344,7 +346,7 @@ class Candidate:
     @property
     def match(self) -> float:
         """How well the sentence matches the question, leaving out the kind cue (the refusal score)."""
-        return 0.5 * self.cos + 0.4 * self.lex
+        return COS_WEIGHT * self.cos + FOCUS_WEIGHT * self.lex
 
 
 @dataclass
@@ -406,7 +408,7 @@ class OfflineAnswerer:
             c.side_lex = [_coverage(f, words) for f in shape.side_focus]
             c.typed = kind_spans(shape.kind, c.text, shape.said, shape.head)
             cue = bool(c.typed) if shape.kind not in ("yesno", "other") else False
-            c.score = 0.4 * c.lex + 0.1 * cue
+            c.score = FOCUS_WEIGHT * c.lex + CUE_WEIGHT * cue
         # Embedding every sentence dominates latency on CPU; the lexical part is cheap, so only the
         # best EMBED_CANDIDATES by it are embedded, with the best of each named outlet kept in.
         cands.sort(key=lambda c: (-c.score, c.source))
@@ -414,7 +416,7 @@ class OfflineAnswerer:
         for i, (outlet, day) in enumerate(shape.aspects):
             side = [c for c in cands if _on_side(sources[c.source], outlet, day)]
             if shape.side_focus:
-                side.sort(key=lambda c: -(c.score + 0.4 * (c.side_lex[i] - c.lex)))
+                side.sort(key=lambda c: -_side_score(c, i))
             keep += [c for c in side[:2] if c not in keep]
         embedder = self.corpus.embedder
         qv = np.asarray(embedder.embed_query(context or question), dtype=np.float32)  # cached from retrieval
@@ -422,7 +424,7 @@ class OfflineAnswerer:
         for c, v in zip(keep, sv):
             c.vec = v
             c.cos = float(v @ qv)
-            c.score += 0.5 * c.cos
+            c.score += COS_WEIGHT * c.cos
         keep.sort(key=lambda c: -c.score)
         return keep
 
@@ -506,7 +508,7 @@ class OfflineAnswerer:
         for i, (outlet, day) in enumerate(shape.aspects):
             side = [c for c in cands if _on_side(sources[c.source], outlet, day)]
             if shape.side_focus:  # each side ranked by its own clause of the question
-                side.sort(key=lambda c: -(c.score + 0.4 * (c.side_lex[i] - c.lex)))
+                side.sort(key=lambda c: -_side_score(c, i))
             sides.append(side)
         return sides
 
@@ -651,6 +653,11 @@ class OfflineAnswerer:
         yes = (va > vb) == more
         return (("Yes" if yes else "No") + f": {sa} ({sources[ca.source].source}) vs {sb} ({sources[cb.source].source}).",
                 [ca, cb])
+
+
+def _side_score(c: Candidate, side: int) -> float:
+    """The candidate's score with the whole question's focus share swapped for that of side `side`'s clause."""
+    return c.score + FOCUS_WEIGHT * (c.side_lex[side] - c.lex)
 
 
 def _coverage(focus: dict[str, float], words: set[str]) -> float:
