@@ -1,5 +1,7 @@
 """Offline answerer on the seed article: real model, real Chroma."""
 
+import json
+
 import pytest
 
 from rag.answer import Answerer
@@ -87,3 +89,33 @@ def test_prompt_injection_in_an_article_is_only_quoted(injected_corpus):
     article = normalise(injected_corpus.catalog.articles()[0].text)
     for s in a.sentences:  # the offline answer is only ever verbatim article sentences
         assert s["text"] in article
+
+
+def test_a_question_naming_outlets_is_embedded_once(make_corpus, tmp_path, monkeypatch):
+    # Search (its plain list and each outlet's list) and the answerer's sentence scoring share one
+    # query vector; embedding the question again would cost a model run per step.
+    from rag import ingest
+
+    articles = [{"title": "Chiefs preview", "source": "Sporting News", "published_at": "2023-10-01T10:00:00+00:00",
+                 "url": "https://example.com/a", "body": "The Sporting News preview said the Chiefs would win by ten points. "
+                 "Kickoff is at noon on Sunday in Kansas City."},
+                {"title": "Startup raises", "source": "TechCrunch", "published_at": "2023-11-05T10:00:00+00:00",
+                 "url": "https://example.com/b", "body": "TechCrunch reported that the startup raised 40 million dollars "
+                 "from investors. It plans to hire engineers in Berlin."}]
+    path = tmp_path / "two.json"
+    path.write_text(json.dumps(articles), encoding="utf-8")
+    corpus = make_corpus()
+    ingest(corpus, [str(path)])
+    seen: list[str] = []
+    real = corpus.embedder.embed_documents
+
+    def spy(texts):
+        seen.extend(texts)
+        return real(texts)
+
+    monkeypatch.setattr(corpus.embedder, "embed_documents", spy)
+    question = "Did the Sporting News expect the Chiefs to win, while TechCrunch said how much the startup raised?"
+    a = Answerer(corpus).ask(question, use_llm=False)
+    assert {c["source"] for c in a.citations} == {"Sporting News", "TechCrunch"}  # both outlets' lists were searched
+    assert seen.count(question) == 1
+    assert not any("Chiefs to win" in t and t != question for t in seen)  # nor a hint-stripped variant of it
