@@ -50,6 +50,11 @@ def tokenize(text: str) -> list[str]:
     return _stemmer().stemWords([w for w in words if w and w not in stop])
 
 
+def weighted_share(weights: dict[str, float], tokens) -> float:
+    """The share of the total weight of `weights`' tokens that `tokens` holds (0.0 when they weigh nothing)."""
+    return sum(w for t, w in weights.items() if t in tokens) / (sum(weights.values()) or 1.0)
+
+
 class Bm25Index:
     """BM25 over all chunks, with per-chunk source and date arrays for filtering."""
 

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .bm25 import tokenize
+from .bm25 import tokenize, weighted_share
 from .llm import ChatLLM, LLMError
 from .citations import SUPPORTED, WEAK, Source, validate
 from .corpus import Corpus
@@ -170,8 +170,7 @@ TOPIC_FLOOR = 0.8  # share of the topic's words (IDF-weighted) an article must h
 
 def topic_coverage(words: dict[str, float], tokens: set[str]) -> float:
     """IDF-weighted share of the topic's words among `tokens` (1.0 for an empty topic)."""
-    total = sum(words.values())
-    return sum(w for t, w in words.items() if t in tokens) / total if total else 1.0
+    return weighted_share(words, tokens) if sum(words.values()) else 1.0
 
 
 def select_articles(corpus: Corpus, topic: str | None, sources=None, since=None, until=None,

@@ -42,7 +42,7 @@ from typing import Callable
 
 import numpy as np
 
-from .bm25 import stopwords, tokenize
+from .bm25 import stopwords, tokenize, weighted_share
 from .citations import CITE_GROUP, SUPPORTED, WEAK, Sentence, Source, assemble
 from .contract import REFUSAL, Answer
 from .corpus import Corpus
@@ -404,8 +404,8 @@ class OfflineAnswerer:
             return []
         for c in cands:
             words = set(tokenize(c.text))
-            c.lex = _coverage(shape.focus, words)
-            c.side_lex = [_coverage(f, words) for f in shape.side_focus]
+            c.lex = weighted_share(shape.focus, words)
+            c.side_lex = [weighted_share(f, words) for f in shape.side_focus]
             c.typed = kind_spans(shape.kind, c.text, shape.said, shape.head)
             cue = bool(c.typed) if shape.kind not in ("yesno", "other") else False
             c.score = FOCUS_WEIGHT * c.lex + CUE_WEIGHT * cue
@@ -658,11 +658,6 @@ class OfflineAnswerer:
 def _side_score(c: Candidate, side: int) -> float:
     """The candidate's score with the whole question's focus share swapped for that of side `side`'s clause."""
     return c.score + FOCUS_WEIGHT * (c.side_lex[side] - c.lex)
-
-
-def _coverage(focus: dict[str, float], words: set[str]) -> float:
-    """The idf-weighted share of the focus words that `words` holds."""
-    return sum(wt for w, wt in focus.items() if w in words) / (sum(focus.values()) or 1.0)
 
 
 def _states_something(text: str) -> bool:

@@ -37,7 +37,7 @@ from functools import lru_cache
 import numpy as np
 
 from .corpus import Corpus
-from .bm25 import Bm25Index, tokenize
+from .bm25 import Bm25Index, tokenize, weighted_share
 from .dates import named_days, strip_days
 from .errors import ConfigError
 from .filters import Filters
@@ -193,13 +193,12 @@ class Retriever:
         named = {o for o, _ in query_aspects(query, known) if o}
         index = self.corpus.bm25
         idf = {t: index.idf(t) for t in set(tokenize(bare))}
-        total = sum(idf.values()) or 1.0
         cov = [coverage(h.chunk_id) if coverage else 0.0 for h in hits]
         top = max(cov, default=0.0) or 1.0
         rows = []
         for i, h in enumerate(hits):
             title = set(tokenize(h.title))
-            rows.append([1.0 / (1 + i), cov[i], cov[i] / top, sum(w for t, w in idf.items() if t in title) / total,
+            rows.append([1.0 / (1 + i), cov[i], cov[i] / top, weighted_share(idf, title),
                          float(h.source in named), float(h.start == 0),
                          1.0 / (1 + (h.dense_rank or 99)), 1.0 / (1 + (h.bm25_rank or 99))])
         return np.asarray(rows, dtype=np.float64).reshape(len(hits), len(LEARNED_FEATURES))
@@ -219,9 +218,10 @@ class Retriever:
             if chunk_id not in seen:
                 best = index.best_sentence_share(chunk_id, weights)
                 if best is None:  # a chunk the index has not got yet: tokenise its sentences here
-                    best = max((sum(w for t, w in idf.items() if t in sent) for sent in self.corpus.sentence_tokens(chunk_id)),
-                               default=0.0)
-                seen[chunk_id] = best / total
+                    sentences = self.corpus.sentence_tokens(chunk_id)
+                    seen[chunk_id] = max((weighted_share(idf, sent) for sent in sentences), default=0.0)
+                else:
+                    seen[chunk_id] = best / total
             return seen[chunk_id]
         return coverage
 
