@@ -83,6 +83,8 @@ _COMPARE = re.compile(r"\b(higher|larger|bigger|greater|more|lower|smaller|fewer
                       r"(?:the\s+)?(?:articles?\s+|reports?\s+|story\s+|piece\s+|coverage\s+)?(?:by\s+|from\s+|in\s+|of\s+)?"
                       r"['‘“\"]?(.*)", re.I)
 _CLAUSE_BREAK = re.compile(r"[,;]|\b(?:while|whereas|but|and|than|compared (?:to|with)|as)\b", re.I)
+_FULL_STOP = re.compile(r"[.!?][\"'’”)\]]*$")
+_HEADING_SMALL = {"a", "an", "the", "of", "and", "or", "for", "to", "in", "on", "at", "by", "vs", "with", "from"}  # lower case in a title
 _MORE = {"higher", "larger", "bigger", "greater", "more"}
 _SCALE = {"thousand": 1e3, "k": 1e3, "million": 1e6, "m": 1e6, "billion": 1e9, "bn": 1e9, "trillion": 1e12}
 _FIGURE = re.compile(r"([$£€¥])?\s?(\d[\d,]*(?:\.\d+)?)(?:\s?(%)|\s?(" + _SCALE_WORDS + r")\b)?"
@@ -661,9 +663,13 @@ def _side_score(c: Candidate, side: int) -> float:
 
 
 def _states_something(text: str) -> bool:
-    """False for a lead-in ("Here is how the offer works:") or a heading / table row with no lower-case
-    word ("Minnesota Vikings 6-4 (14)"): neither states a fact worth quoting as evidence."""
-    return not text.rstrip().endswith(":") and bool(re.search(r"\b[a-z]{2,}\b", text))
+    """False for a lead-in ("Here is how the offer works:"), a heading / table row with no lower-case
+    word ("Minnesota Vikings 6-4 (14)") or a title-cased heading without a full stop ("Defensive Player
+    of the Year"): none states a fact worth quoting as evidence."""
+    text = text.rstrip()
+    if text.endswith(":") or not re.search(r"\b[a-z]{2,}\b", text):
+        return False
+    return bool(_FULL_STOP.search(text)) or any(w.lower() not in _HEADING_SMALL for w in re.findall(r"\b[a-z][\w'’-]*", text))
 
 
 def _on_side(src: Source, outlet: str | None, day: int) -> bool:

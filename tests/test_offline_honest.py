@@ -208,6 +208,20 @@ def test_each_side_quotes_the_sentence_about_its_own_clause(seed_corpus):
     assert [s["text"] for s in a.sentences if s.get("label") == "Reuters"] == ["Reuters reported that the bank was fined for laundering."]
 
 
+def test_headings_and_lead_ins_are_never_quoted_as_evidence(seed_corpus):
+    # Each line below shares the question's words but states nothing: a title-cased heading with no
+    # full stop, a lead-in ending in a colon, a table row with no lower-case word.
+    text = ("Defensive Player of the Year Award Race\n"
+            "Here is what the Defensive Player of the Year race looks like:\n"
+            "DEFENSIVE PLAYER OF THE YEAR 2023 (ODDS +300)\n"
+            "Myles Garrett leads the race for the Defensive Player of the Year award.")
+    sources = [Source("a1", "Awards", "Sporting News", "2023-11-02", "", text, 0, len(text))]
+    question = "Who leads the race for Defensive Player of the Year?"
+    answerer = OfflineAnswerer(seed_corpus, 0.0)
+    cands = answerer.score(question, sources)
+    assert [c.text for c in cands] == ["Myles Garrett leads the race for the Defensive Player of the Year award."]
+
+
 @pytest.fixture(scope="module")
 def slice_corpus(tmp_path_factory, embedder):
     """All 60 articles of the committed MultiHop-RAG slice."""
