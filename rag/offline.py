@@ -84,6 +84,7 @@ _COMPARE = re.compile(r"\b(higher|larger|bigger|greater|more|lower|smaller|fewer
                       r"['‘“\"]?(.*)", re.I)
 _CLAUSE_BREAK = re.compile(r"[,;]|\b(?:while|whereas|but|and|than|compared (?:to|with)|as)\b", re.I)
 _FULL_STOP = re.compile(r"[.!?][\"'’”)\]]*$")
+_LOWER_WORD = re.compile(r"(?<![\w'’-])[a-z][\w'’-]*")  # a word that starts in lower case ("Player's" has none)
 _HEADING_SMALL = {"a", "an", "the", "of", "and", "or", "for", "to", "in", "on", "at", "by", "vs", "with", "from"}  # lower case in a title
 _MORE = {"higher", "larger", "bigger", "greater", "more"}
 _SCALE = {"thousand": 1e3, "k": 1e3, "million": 1e6, "m": 1e6, "billion": 1e9, "bn": 1e9, "trillion": 1e12}
@@ -669,7 +670,7 @@ def _states_something(text: str) -> bool:
     text = text.rstrip()
     if text.endswith(":") or not re.search(r"\b[a-z]{2,}\b", text):
         return False
-    return bool(_FULL_STOP.search(text)) or any(w.lower() not in _HEADING_SMALL for w in re.findall(r"\b[a-z][\w'’-]*", text))
+    return bool(_FULL_STOP.search(text)) or any(w not in _HEADING_SMALL for w in _LOWER_WORD.findall(text))
 
 
 def _on_side(src: Source, outlet: str | None, day: int) -> bool:

@@ -209,9 +209,11 @@ def test_each_side_quotes_the_sentence_about_its_own_clause(seed_corpus):
 
 
 def test_headings_and_lead_ins_are_never_quoted_as_evidence(seed_corpus):
-    # Each line below shares the question's words but states nothing: a title-cased heading with no
-    # full stop, a lead-in ending in a colon, a table row with no lower-case word.
+    # Each line below shares the question's words but states nothing: title-cased headings with no
+    # full stop (a possessive's "s" is no lower-case word), a lead-in ending in a colon, a table row
+    # with no lower-case word.
     text = ("Defensive Player of the Year Award Race\n"
+            "Garrett's Defensive Player of the Year Case\n"
             "Here is what the Defensive Player of the Year race looks like:\n"
             "DEFENSIVE PLAYER OF THE YEAR 2023 (ODDS +300)\n"
             "Myles Garrett leads the race for the Defensive Player of the Year award.")
