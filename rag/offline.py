@@ -416,11 +416,8 @@ class OfflineAnswerer:
         # best EMBED_CANDIDATES by it are embedded, with the best of each named outlet kept in.
         cands.sort(key=lambda c: (-c.score, c.source))
         keep = cands[:EMBED_CANDIDATES]
-        for i, (outlet, day) in enumerate(shape.aspects):
-            side = [c for c in cands if _on_side(sources[c.source], outlet, day)]
-            if shape.side_focus:
-                side.sort(key=lambda c: -_side_score(c, i))
-            keep += [c for c in side[:2] if c not in keep]
+        for i in range(len(shape.aspects)):
+            keep += [c for c in _side(shape, sources, cands, i)[:2] if c not in keep]
         embedder = self.corpus.embedder
         qv = np.asarray(embedder.embed_query(context or question), dtype=np.float32)  # cached from retrieval
         sv = embedder.embed_documents([normalise(c.text) for c in keep])
@@ -507,13 +504,7 @@ class OfflineAnswerer:
         """Candidates per named outlet/report when the question names several, else one list of all."""
         if len(shape.aspects) < 2:
             return [cands]
-        sides = []
-        for i, (outlet, day) in enumerate(shape.aspects):
-            side = [c for c in cands if _on_side(sources[c.source], outlet, day)]
-            if shape.side_focus:  # each side ranked by its own clause of the question
-                side.sort(key=lambda c: -_side_score(c, i))
-            sides.append(side)
-        return sides
+        return [_side(shape, sources, cands, i) for i in range(len(shape.aspects))]
 
     def short_answer(self, shape: Shape, cands: list[Candidate], sources: list[Source]) -> Short | None:
         """The phrase/date/number that answers, as a span of one of the best sentences (None when none)."""
@@ -656,6 +647,16 @@ class OfflineAnswerer:
         yes = (va > vb) == more
         return (("Yes" if yes else "No") + f": {sa} ({sources[ca.source].source}) vs {sb} ({sources[cb.source].source}).",
                 [ca, cb])
+
+
+def _side(shape: Shape, sources: list[Source], cands: list[Candidate], i: int) -> list[Candidate]:
+    """The candidates from aspect `i`'s outlet/report, ranked by its own clause of the question when
+    the question has one clause per aspect (else in the order given)."""
+    outlet, day = shape.aspects[i]
+    side = [c for c in cands if _on_side(sources[c.source], outlet, day)]
+    if shape.side_focus:
+        side.sort(key=lambda c: -_side_score(c, i))
+    return side
 
 
 def _side_score(c: Candidate, side: int) -> float:
