@@ -1,6 +1,6 @@
 """How far one quoted sentence per named outlet/report can go: the answerer's citations vs a perfect picker.
 
-    python bench/citation_ceiling.py --data-dir DIR [--depths 6,10] [--limit N]
+    python bench/citation_ceiling.py --data-dir DIR [--depths 6,10] [--limit N] [--half even|odd]
 
 For each answerable dev question and each passage depth k, the passages the answerer reads are
 retrieved and split into "sides" the way the offline answerer splits them (one per outlet/report the
@@ -60,11 +60,13 @@ def main() -> None:
     ap.add_argument("--queries", type=Path, default=DEFAULT_QUERIES)
     ap.add_argument("--depths", default="6,10", help="passage depths k to measure the perfect picker at")
     ap.add_argument("--limit", type=int, default=0)
+    ap.add_argument("--half", choices=["", "even", "odd"], default="", help="only the questions at even / odd positions")
     args = ap.parse_args()
     corpus = Corpus(Settings(data_dir=args.data_dir))
-    retriever, offline, answerer = Retriever(corpus), OfflineAnswerer(corpus, 0.0), Answerer(corpus)
+    retriever, offline, answerer = Retriever(corpus), OfflineAnswerer(corpus), Answerer(corpus)
     depths = [int(k) for k in args.depths.split(",")]
-    questions = [q for q in load_gold(args.queries)[: args.limit or None] if q.answerable]
+    questions = [q for i, q in enumerate(load_gold(args.queries)) if q.answerable and (not args.half or (i % 2 == 0) == (args.half == "even"))]
+    questions = questions[: args.limit or None]
     cache: dict = {}
     rows: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     for q in questions:

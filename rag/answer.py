@@ -203,7 +203,7 @@ class Answerer:
         """
         missing = "" if result.refused else self.offline.missing_kind(question, result.answer)
         if not result.refused and not missing:
-            return result, "", ""
+            return self._name_check(question, sources, context, result)
         second = self.offline.answer(question, sources, context).answer
         if not second.refused and (result.refused or second.short_answer):  # the offline answer holds the date / number
             second.llm_raw = result.llm_raw or result.answer
@@ -212,12 +212,30 @@ class Answerer:
             return second, "llm_no_" + missing, f"the LLM's answer gives no {missing}; this passage does (offline answerer). "
         if missing:
             # Nothing better to show: the LLM's answer stays, but it does not answer what was asked.
-            for s in result.sentences:
-                s["verdict"] = WEAK if s["verdict"] == SUPPORTED else s["verdict"]
-            for c in result.citations:
-                c["support"] = WEAK if c["support"] == SUPPORTED else c["support"]
+            _at_most_weak(result)
             return result, "", f"the answer gives no {missing}, which the question asks for. "
         return result, "", ""
+
+    def _name_check(self, question: str, sources: list[Source], context: str | None, result: Answer) -> tuple[Answer, str, str]:
+        """The LLM's answer checked against the offline answerer's (relevance model + agreement across
+        articles): for a who / which / where question the reply must give the name it finds; for any
+        other question one of the reply's quotes must overlap a sentence it quotes. Otherwise none of
+        the reply's sentences stays "supported". Small models restate a passage's words around the
+        wrong entity or about the wrong thing ("The Pentagon's inspector-general oversees ..."), which
+        overlap alone passes."""
+        second = self.offline.answer(question, sources, context).answer
+        if second.refused:
+            return result, "", ""
+        if self.offline.shape(context or question).wants_name:
+            if not second.short_answer or _names_agree(second.short_answer, result.answer):
+                return result, "", ""
+            _at_most_weak(result)
+            return result, "", f"the answer does not name {second.short_answer}, which the closest passage gives; check the sources. "
+        theirs = [(c["article_id"], c["start"], c["end"]) for c in second.citations]
+        if any(c["article_id"] == a and c["start"] < e and s < c["end"] for c in result.citations for a, s, e in theirs):
+            return result, "", ""
+        _at_most_weak(result)
+        return result, "", "the answer quotes other passages than the ones closest to the question; check the sources. "
 
     def _resolve_follow_up(self, question, previous, history, filters, k, use_llm):
         """(standalone question, filters to search with, notice) for a follow-up question.
@@ -239,6 +257,22 @@ class Answerer:
         if prev_hits:
             filters = replace(filters, article_ids=tuple(sorted({h.article_id for h in prev_hits})))
         return f"{question} {previous}", filters, notice
+
+
+def _at_most_weak(result: Answer) -> None:
+    """Every "supported" sentence and citation of `result` down to "weak" (in place)."""
+    for s in result.sentences:
+        s["verdict"] = WEAK if s["verdict"] == SUPPORTED else s["verdict"]
+    for c in result.citations:
+        c["support"] = WEAK if c["support"] == SUPPORTED else c["support"]
+
+
+def _names_agree(name: str, text: str) -> bool:
+    """Whether `text` gives `name`: at least half of the name's words appear in it ("Free Beacon" gives
+    "Washington Free Beacon")."""
+    words = [w for w in re.findall(r"[\w'’-]+", name.lower()) if len(w) > 2 or w.isdigit()] or [name.lower()]
+    have = set(re.findall(r"[\w'’-]+", text.lower()))
+    return sum(w in have for w in words) * 2 >= len(words)
 
 
 def answer(corpus: Corpus, question: str, history: list[dict] | None = None, **kwargs) -> Answer:

@@ -10,6 +10,7 @@ import threading
 from pathlib import Path
 
 from .bm25 import Bm25Index, load_or_build, tokenize
+from .judge import Judge, make_judge
 from .embeddings import ONNX_SUFFIX, Embedder, OnnxEmbedder, embedding_model_id, make_embedder
 from .errors import ConfigError
 from .settings import Settings
@@ -20,8 +21,9 @@ from .text import sentence_spans
 class Corpus:
     """Everything stored under one data dir (and, in server mode, one Chroma collection)."""
 
-    def __init__(self, settings: Settings | None = None, embedder=None):
+    def __init__(self, settings: Settings | None = None, embedder=None, judge=None):
         self.settings = settings or Settings()
+        self._judge = judge
         self.data_dir = Path(self.settings.data_dir)
         self.catalog = Catalog(self.data_dir / "catalog.sqlite3")
         self._embedder = embedder
@@ -53,6 +55,13 @@ class Corpus:
                 if self._embedder is None:
                     self._embedder = make_embedder(self.settings)
         return self._embedder
+
+    @property
+    def judge(self) -> Judge:
+        """The sentence relevance judge chosen by settings (the packaged model is loaded on first use)."""
+        if self._judge is None:
+            self._judge = make_judge(self.settings.judge, lambda w: self.bm25.idf(w))
+        return self._judge
 
     @property
     def ingest_embedder(self) -> Embedder:

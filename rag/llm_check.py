@@ -25,7 +25,7 @@ class Probe:
     question: str
     first_token_s: float | None
     total_s: float
-    outcome: str  # cited | repaired | refused | fallback:<reason>
+    outcome: str  # cited | repaired | refused (every probe is answerable: a wrong refusal) | fallback:<reason>
     reply: str
 
 
@@ -41,8 +41,9 @@ class CheckReport:
 
     @property
     def followed_format(self) -> int:
-        """Probes whose reply cited in the [n] form by itself (or refused properly)."""
-        return sum(p.outcome in ("cited", "refused") for p in self.probes)
+        """Probes whose reply answered and cited in the [n] form by itself. Every probe is answered by the
+        seed article, so a refusal is a wrong answer, not a followed format."""
+        return sum(p.outcome == "cited" for p in self.probes)
 
 
 def check(corpus: Corpus, n_questions: int = 3) -> CheckReport:
@@ -79,6 +80,9 @@ def check(corpus: Corpus, n_questions: int = 3) -> CheckReport:
         else:
             kind = "cited"
         report.probes.append(Probe(q.question, (first[0] - t0) if first else None, total, kind, (a.llm_raw or a.answer) if a else outcome.raw))
+    refused = sum(p.outcome == "refused" for p in report.probes)
+    if refused:
+        report.advice.append(f"it said the articles don't say for {refused} question(s) the seed article answers")
     if report.followed_format < len(report.probes):
         report.advice.append(SMALL_MODEL_ADVICE)
     slow = [p.total_s for p in report.probes if p.total_s > s.llm_timeout]

@@ -77,7 +77,8 @@ class Settings(BaseSettings):
     llm_temperature: float = 0.0
     llm_max_tokens: int = 512
 
-    refusal_threshold: float = Field(0.38, description="Offline answerer: minimum support score to answer (bench/refusal_sweep.py).")
+    judge: Literal["model", "lexical"] = Field("model", description="Sentence relevance: the packaged cross-encoder, or word overlap + cosine.")
+    refusal_threshold: float | None = Field(None, description="Offline answerer: minimum match to answer (default per judge, rag/offline.py).")
 
     ui_host: str = "127.0.0.1"
     ui_port: int = 7860
