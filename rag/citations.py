@@ -45,7 +45,8 @@ SUPPORTED_AT, WEAK_AT = 0.55, 0.40
 _LEVELS = [UNSUPPORTED, WEAK, SUPPORTED]
 VERDICT_LABELS = {SUPPORTED: "supported", WEAK: "possible answer", UNSUPPORTED: "unsupported"}  # as users see them
 VERDICT_HELP = {  # what each badge means, in plain words (shown on hover)
-    SUPPORTED: "The quoted passage answers the question: it holds what was asked for, and for a name several articles agree.",
+    SUPPORTED: "The quoted passage answers the question: it holds what was asked for, and for a name several articles "
+               "agree or the sentence names the very kind of thing asked.",
     WEAK: "A possible answer: the passage is close to the question but does not clearly answer it. Check the source.",
     UNSUPPORTED: "No source backs this sentence.",
 }
