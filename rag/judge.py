@@ -26,7 +26,7 @@ from typing import Callable, Protocol, Sequence, runtime_checkable
 import numpy as np
 
 from .bm25 import tokenize, weighted_share
-from .embeddings import TOKENIZER_FILE
+from .embeddings import TOKENIZER_FILE, onnx_session
 from .errors import ConfigError
 
 MODEL_FILE = Path(__file__).resolve().parent / "models" / "relevance-int8.onnx"
@@ -83,11 +83,7 @@ class ModelJudge:
         if self._session is None:
             with self._lock:
                 if self._session is None:
-                    import onnxruntime as ort
-
-                    opts = ort.SessionOptions()
-                    opts.intra_op_num_threads = self.threads  # 0 = one per core
-                    self._session = ort.InferenceSession(str(self.path), opts, providers=["CPUExecutionProvider"])
+                    self._session = onnx_session(self.path, self.threads)
         return self._session
 
     def score(self, query: str, sentences: Sequence[str]) -> np.ndarray:
