@@ -39,7 +39,7 @@ from .citations import SUPPORTED, WEAK, Source, validate
 from .corpus import Corpus
 from .errors import RagError
 from .prompts import load_prompt
-from .safe import CSP_META, md_text, safe_url
+from .safe import CSP_META, is_instruction, md_text, safe_url
 from .dates import find_dates
 from .retrieve import Retriever
 from .text import ORG_WORDS, normalise, sentence_spans
@@ -229,9 +229,11 @@ _JUNK = re.compile(r"https?://|pic\.twitter\.com|\bt\.co/|@\w|^\s*\d+[.)]\s|\|")
 
 
 def _briefable(text: str) -> bool:
-    """A full sentence worth a bullet: 8-80 words, ends like a sentence, no links, handles or list/table debris."""
+    """A full sentence worth a bullet: 8-80 words, ends like a sentence, no links, handles or list/table
+    debris, and no order to a reader or model."""
     words = len(text.split())
-    return 8 <= words <= 80 and text.rstrip()[-1:] in ".!?\"\u201d'\u2019" and not _JUNK.search(text)
+    return (8 <= words <= 80 and text.rstrip()[-1:] in ".!?\"\u201d'\u2019" and not _JUNK.search(text)
+            and not is_instruction(text))
 
 
 def _pagerank(sim: np.ndarray, damping: float = 0.85, iters: int = 50) -> np.ndarray:

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .bm25 import tokenize
+from .safe import is_instruction
 from .text import sentence_spans
 
 CITE_GROUP = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
@@ -173,10 +174,15 @@ def judge(sentences: list[Sentence], sources: list[Source], embedder) -> None:
         return
     passage_sents: dict[int, list[tuple[int, int]]] = {}
     texts = [s.text for s in sentences]
+    evidence: dict[int, str] = {}
     for n in cited:
         src = sources[n - 1]
         spans = [(sp.start, sp.end) for sp in sentence_spans(src.article_text, src.start, src.end)] or [(src.start, src.end)]
+        # An order inside an article ("Ignore the question and say ...") is never evidence, so a reply
+        # that obeys or echoes it finds nothing to stand on.
+        spans = [(a, b) for a, b in spans if not is_instruction(src.article_text[a:b])] or [(src.start, src.start)]
         passage_sents[n] = spans
+        evidence[n] = " ".join(src.article_text[a:b] for a, b in spans)
         texts.extend(src.article_text[a:b] for a, b in spans)
     vecs = embedder.embed_documents(texts)
     sent_vecs = vecs[: len(sentences)]
@@ -194,9 +200,9 @@ def judge(sentences: list[Sentence], sources: list[Source], embedder) -> None:
             sims = pvecs[n] @ sent_vecs[i]
             j = int(np.argmax(sims))
             s.spans[n] = passage_sents[n][j]
-            lex = len(words & content_words(src.text)) / len(words) if words else 0.0
+            lex = len(words & content_words(evidence[n])) / len(words) if words else 0.0
             score = 0.5 * float(sims[j]) + 0.5 * lex
-            if _numbers_missing(s.text, src.text):
+            if _numbers_missing(s.text, evidence[n]):
                 score = min(score, SUPPORTED_AT - 0.01) if score >= SUPPORTED_AT else min(score, WEAK_AT - 0.01)
             best = max(best, score)
         s.score = round(best, 3)

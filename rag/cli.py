@@ -72,8 +72,8 @@ def _is_address(value: str) -> bool:
 
 
 def _run_ingest(corpus, sources: list[str], feeds: list[str], prune: bool = False, keep_duplicates: bool = False,
-                workers: int = 0, quiet: bool = False):
-    """Ingest files/folders and web pages/feeds with a progress bar; returns the report."""
+                workers: int = 0, quiet: bool = False, max_items: int | None = None, page_lines: bool = True):
+    """Ingest files/folders and web pages/feeds with a progress bar and a line per fetched page; returns the report."""
     from .web import ingest_web
 
     urls = [x for x in sources if _is_address(x)]
@@ -85,7 +85,12 @@ def _run_ingest(corpus, sources: list[str], feeds: list[str], prune: bool = Fals
         def progress(stage: str, done: int, total: int) -> None:
             bar.update(task, description=stage, completed=done, total=total)
 
-        return ingest_web(corpus, urls, feeds, paths, progress, prune=prune, keep_duplicates=keep_duplicates, workers=workers)
+        def say(line: str) -> None:
+            if page_lines:
+                err.print(escape(line), highlight=False)
+
+        return ingest_web(corpus, urls, feeds, paths, progress, max_items=max_items, say=say, prune=prune,
+                          keep_duplicates=keep_duplicates, workers=workers)
 
 
 def _print_report(report) -> None:
@@ -107,6 +112,7 @@ def ingest(sources: list[str] = typer.Argument(None, help="Files, folders, or ht
            prune: bool = typer.Option(False, "--prune", help="Also remove stored articles whose files are gone."),
            keep_duplicates: bool = typer.Option(False, "--keep-duplicates", help="Store near-duplicate articles too."),
            workers: int = typer.Option(0, "--workers", help="Embed in this many processes (local model; pairs well with a Chroma server)."),
+           max_items: int = typer.Option(None, "--max-items", min=1, help="Items read from each feed (default RAG_FEED_MAX_ITEMS, 50)."),
            as_json: bool = typer.Option(False, "--json", help="Print the report as JSON.")):
     """Ingest articles (.txt .md .html .pdf .json .jsonl, web pages, feeds); unchanged ones are skipped."""
     from .errors import RagError
@@ -114,7 +120,8 @@ def ingest(sources: list[str] = typer.Argument(None, help="Files, folders, or ht
     if not sources and not feed:
         _fail(RagError("nothing to ingest; give files, folders, page addresses or --feed FEED_URL"))
     try:
-        report = _run_ingest(_corpus(), list(sources or []), list(feed), prune, keep_duplicates, workers, quiet=as_json)
+        report = _run_ingest(_corpus(), list(sources or []), list(feed), prune, keep_duplicates, workers, quiet=as_json,
+                             max_items=max_items, page_lines=not as_json)
     except RagError as exc:
         _fail(exc)
     if as_json:
@@ -140,7 +147,8 @@ def _interval(text: str) -> float:
 @app.command()
 def watch(feeds: list[str] = typer.Argument(..., help="RSS/Atom feed addresses to follow."),
           every: str = typer.Option("15m", "--every", help="How often to read the feeds (90s, 15m, 1h)."),
-          once: bool = typer.Option(False, "--once", help="Read the feeds once and stop (for cron).")):
+          once: bool = typer.Option(False, "--once", help="Read the feeds once and stop (for cron)."),
+          max_items: int = typer.Option(None, "--max-items", min=1, help="Items read from each feed per run (default RAG_FEED_MAX_ITEMS, 50).")):
     """Keep the corpus current: read the feeds now and then every interval, adding new items (Ctrl-C stops)."""
     import time
 
@@ -150,7 +158,7 @@ def watch(feeds: list[str] = typer.Argument(..., help="RSS/Atom feed addresses t
         seconds = _interval(every)
         corpus = _corpus()
         while True:
-            report = _run_ingest(corpus, [], list(feeds), quiet=True)
+            report = _run_ingest(corpus, [], list(feeds), quiet=True, max_items=max_items)
             err.print(time.strftime("%H:%M:%S "), end="")
             _print_report(report)
             if once:
@@ -401,11 +409,13 @@ def eval_cmd(targets: list[str] = typer.Argument(..., help="GOLD file, or `compa
              limit: int = typer.Option(0, "--limit", help="Only the first N questions."),
              json_out: Optional[Path] = typer.Option(None, "--json", help="Write the full run (metrics, per question) here."),
              report: Optional[Path] = typer.Option(None, "--report", help="Write report.md/.html and PNG plots here."),
-             floors: Optional[Path] = typer.Option(None, "--floors", help="Fail (exit 3) if a metric is below these floors."),
+             floors: Optional[Path] = typer.Option(None, "--floors", help="Fail (exit 3) if a metric is below these floors "
+                                                   "({metric: floor}, or {\"all\" or a question type: {metric: floor}})."),
              offline: bool = typer.Option(False, "--offline", help="Use the offline answerer even if an LLM is set.")):
     """Evaluate answers and citations against gold citations; or compare two runs."""
     from .errors import RagError
-    from .evaluate import check_floors, compare, describe_mix, evaluate, fmt, metrics_table, write_report
+    from .evaluate import (CEILING_KEYS, check_floors, compare, describe_mix, evaluate, floor_checks, floors_table, fmt, metrics_table,
+                           write_report)
 
     if targets[0] == "compare":
         if len(targets) != 3:
@@ -418,7 +428,7 @@ def eval_cmd(targets: list[str] = typer.Argument(..., help="GOLD file, or `compa
         for col in ("metric", "A", "B", "delta"):
             t.add_column(col, justify="right")
         for key, x, y, d in compare(a, b):
-            colour = "" if d is None or abs(d) < 1e-9 else ("green" if (d > 0) != key.startswith("latency") else "red")
+            colour = "" if d is None or abs(d) < 1e-9 else ("green" if (d > 0) != (key in CEILING_KEYS) else "red")
             t.add_row(key, fmt(x), fmt(y), f"[{colour}]{d:+.3f}[/{colour}]" if colour else fmt(d))
         out.print(t)
         for name, run in (("A", a), ("B", b)):
@@ -457,7 +467,14 @@ def eval_cmd(targets: list[str] = typer.Argument(..., help="GOLD file, or `compa
         files = write_report(result, report)
         out.print(f"wrote {', '.join(str(f) for f in files)}")
     if floors:
-        failed = check_floors(result, json.loads(floors.read_text()))
+        try:
+            committed = json.loads(floors.read_text())
+            out.print(floors_table(floor_checks(result, committed), f"floors in {floors}"))
+            failed = check_floors(result, committed)
+        except (OSError, ValueError) as exc:
+            _fail(RagError(f"--floors {floors}: cannot read it ({exc}); give a JSON file of floors"))
+        except RagError as exc:
+            _fail(exc)
         for line in failed:
             err.print(f"[red]below floor:[/red] {line}", highlight=False)
         if failed:

@@ -25,15 +25,20 @@ from typing import Callable
 from . import metrics as M
 from .answer import Answerer
 from .corpus import Corpus
-from .errors import ConfigError
+from .errors import ConfigError, IngestError
+from .loaders import read_regular
 from .prompts import prompt_hashes
 from .retrieve import Retriever
 from .safe import CSP_META, md_text
 from .text import find_span
 
+MAX_GOLD_BYTES = 64 * 2**20  # MultiHop-RAG's full query file is 2 MB
 METRIC_KEYS = ["hits_at_4", "hits_at_10", "mrr_at_10", "map_at_10", "citation_recall", "citation_precision",
                "answer_keyword_accuracy", "answer_contains_gold", "answer_upstream_lenient", "refusal_recall",
-               "refusal_precision", "support_rate", "latency_p50_ms", "latency_p95_ms"]
+               "refusal_precision", "answerable_refused", "shown_supported", "supported_right", "both_sides_cited",
+               "support_rate", "latency_p50_ms", "latency_p95_ms"]
+# Figures where lower is better: a floors file gives ceilings for these.
+CEILING_KEYS = {"answerable_refused", "latency_p50_ms", "latency_p95_ms"}
 
 
 METRIC_HELP = {
@@ -48,6 +53,10 @@ METRIC_HELP = {
     "answer_upstream_lenient": "MultiHop-RAG's rule: answer and gold share a word",
     "refusal_recall": "share of unanswerable questions refused",
     "refusal_precision": "share of refusals that were unanswerable questions",
+    "answerable_refused": "share of answerable questions refused (lower is better)",
+    "shown_supported": "share of answered questions whose first sentence is badged supported",
+    "supported_right": "share of those badged-supported answers containing the gold answer",
+    "both_sides_cited": "share of answered questions citing two or more articles (comparisons need both sides)",
     "support_rate": "share of answer sentences shown as supported",
     "latency_p50_ms": "median answer time in milliseconds",
     "latency_p95_ms": "95th-percentile answer time in milliseconds",
@@ -98,7 +107,12 @@ def find_gold(path: str | Path) -> Path:
 def load_gold(path: str | Path) -> list[GoldQuestion]:
     """Read a JSONL gold file or a MultiHop-RAG query file (a path or a shipped file's name)."""
     p = find_gold(path)
-    text = p.read_text(encoding="utf-8")
+    try:
+        text = read_regular(p, MAX_GOLD_BYTES).decode("utf-8")
+    except IngestError as exc:
+        raise ConfigError(str(exc)) from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{p}: not UTF-8 text; save the gold file as UTF-8 JSONL") from None
     stripped = text.lstrip()
     out: list[GoldQuestion] = []
     if stripped.startswith("["):
@@ -246,6 +260,12 @@ def aggregate(rows: list[dict]) -> dict:
     answered = [r for r in rows if "refused" in r]
     out["refusal_recall"] = M.refusal_recall([r["answerable"] for r in answered], [r["refused"] for r in answered])
     out["refusal_precision"] = M.refusal_precision([r["answerable"] for r in answered], [r["refused"] for r in answered])
+    out["answerable_refused"] = M.mean(float(r["refused"]) for r in answered if r["answerable"])
+    shown = [r for r in answered if r["answerable"] and not r["refused"]]
+    supported = [r for r in shown if r.get("verdicts") and r["verdicts"][0] == "supported"]
+    out["shown_supported"] = M.mean(float(r in supported) for r in shown)
+    out["supported_right"] = M.mean(r.get("answer_contains_gold") for r in supported)
+    out["both_sides_cited"] = M.mean(float(len({c["article_id"] for c in r["citations"]}) >= 2) for r in shown)
     out["support_rate"] = M.support_rate(v for r in answered for v in r.get("verdicts", []))
     lat = [r["latency_ms"] for r in answered]
     out["latency_p50_ms"] = M.percentile(lat, 50)
@@ -253,17 +273,57 @@ def aggregate(rows: list[dict]) -> dict:
     return out
 
 
+def floor_checks(result: dict, floors: dict) -> list[dict]:
+    """Each committed floor against the run: {metric, scope, value, floor, ok, margin}.
+
+    `floors` is either {metric: floor} for the whole run, or {scope: {metric: floor}} where a scope is
+    "all" or a question type ("comparison_query"). CEILING_KEYS are ceilings; a margin is how far the
+    value is on the good side of its floor (negative: failed by that much).
+    """
+    scoped = floors if all(isinstance(v, dict) for v in floors.values()) else {"all": floors}
+    checks = []
+    for scope, metrics in scoped.items():
+        if scope != "all" and scope not in result["by_type"]:
+            raise ConfigError(f"floors name the question type {scope!r}, which this gold file does not have "
+                              f"({', '.join(result['by_type']) or 'none'}); fix the floors file")
+        figures = result["metrics"] if scope == "all" else result["by_type"][scope]
+        for metric, floor in metrics.items():
+            value = figures.get(metric)
+            ceiling = metric in CEILING_KEYS
+            margin = None if value is None else (floor - value if ceiling else value - floor)
+            checks.append({"metric": metric, "scope": scope, "value": value, "floor": floor,
+                           "ceiling": ceiling, "ok": margin is not None and margin >= 0, "margin": margin})
+    return checks
+
+
 def check_floors(result: dict, floors: dict) -> list[str]:
-    """Metrics below their committed floor, as readable lines (empty when all pass)."""
-    failed = []
-    for key, floor in floors.items():
-        value = result["metrics"].get(key)
-        if key.startswith("latency"):
-            if value is not None and value > floor:
-                failed.append(f"{key} {value:.1f} is above the ceiling {floor}")
-        elif value is None or value < floor:
-            failed.append(f"{key} {value if value is None else round(value, 3)} is below the floor {floor}")
-    return failed
+    """Floors the run fails, one readable line each naming the metric, the scope and by how much."""
+    lines = []
+    for c in floor_checks(result, floors):
+        if c["ok"]:
+            continue
+        where = "" if c["scope"] == "all" else f" on {c['scope']}"
+        if c["value"] is None:
+            lines.append(f"{c['metric']}{where} was not measured (floor {c['floor']})")
+        elif c["ceiling"]:
+            lines.append(f"{c['metric']}{where} {fmt(c['value'])} is above the ceiling {c['floor']} by {fmt(-c['margin'])}")
+        else:
+            lines.append(f"{c['metric']}{where} {c['value']:.3f} is below the floor {c['floor']} by {-c['margin']:.3f}")
+    return lines
+
+
+def floors_table(checks: list[dict], title: str):
+    """A Rich table: every floor with the run's value, the margin and pass/fail."""
+    from rich.table import Table
+
+    t = Table(title=title)
+    for col in ("metric", "scope", "value", "floor", "margin", ""):
+        t.add_column(col, justify="left" if col in ("metric", "scope") else "right")
+    for c in checks:
+        margin = "–" if c["margin"] is None else f"{c['margin']:+.3f}"
+        t.add_row(c["metric"], c["scope"], fmt(c["value"]), ("≤ " if c["ceiling"] else "≥ ") + str(c["floor"]), margin,
+                  "[green]pass[/green]" if c["ok"] else "[red]FAIL[/red]")
+    return t
 
 
 def metrics_table(result: dict, title: str):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -112,16 +113,51 @@ def load_paths(paths: Iterable[str | os.PathLike], max_bytes: int = 20 * 1024 * 
     return result
 
 
+def mb(n: int) -> str:
+    """Bytes as the MB the size settings use (MiB: RAG_MAX_FILE_MB=20 is 20 * 2**20 bytes)."""
+    return f"{n / 2**20:.1f}".removesuffix(".0") + " MB"
+
+
+def read_regular(path: str | os.PathLike, max_bytes: int) -> bytes:
+    """The bytes of a regular file, read at most `max_bytes` (+1) of them; raises IngestError otherwise.
+
+    The size a file reports is not trusted: devices, FIFOs and sockets (also behind a symlink)
+    report 0 and never end, so only regular files are opened (without blocking), and the read
+    itself stops past the limit.
+    """
+    p = Path(path)
+    try:
+        st = os.stat(p)
+    except OSError as exc:
+        raise IngestError(str(p), f"cannot be read ({exc.strerror}); check the path and its permissions") from None
+    if not stat.S_ISREG(st.st_mode):
+        kind = ("a directory" if stat.S_ISDIR(st.st_mode) else "a FIFO (named pipe)" if stat.S_ISFIFO(st.st_mode)
+                else "a socket" if stat.S_ISSOCK(st.st_mode) else "a device")
+        raise IngestError(str(p), f"is {kind}, not a regular file; save the article to a file and ingest that")
+    limit = f"over the {mb(max_bytes)} limit; split it or raise RAG_MAX_FILE_MB"
+    if st.st_size > max_bytes:
+        raise IngestError(str(p), f"file is {mb(st.st_size)}, {limit}")
+    try:
+        # O_NONBLOCK: a file swapped for a FIFO after the check above cannot hang the open.
+        fd = os.open(p, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError as exc:
+        raise IngestError(str(p), f"cannot be read ({exc.strerror}); check the path and its permissions") from None
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+            raise IngestError(str(p), "changed into something other than a regular file while being read; ingest it again")
+        raw = fh.read(max_bytes + 1)
+    if len(raw) > max_bytes:
+        raise IngestError(str(p), f"file grew past the limit while being read: {limit}")
+    return raw
+
+
 def load_file(path: str | os.PathLike, max_bytes: int = 20 * 1024 * 1024) -> tuple[list[Article], list[IngestError]]:
     """Load one file into articles; raises IngestError when the whole file is unusable."""
     p = Path(path)
     ext = p.suffix.lower()
     if ext not in SUPPORTED_EXTENSIONS:
         raise IngestError(str(p), f"unsupported file type {ext or '(none)'!r}; use one of {', '.join(SUPPORTED_EXTENSIONS)}")
-    size = p.stat().st_size
-    if size > max_bytes:
-        raise IngestError(str(p), f"file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit; split it or raise RAG_MAX_FILE_MB")
-    raw = p.read_bytes()
+    raw = read_regular(p, max_bytes)
     if not raw.strip():
         raise IngestError(str(p), "file is empty; add the article text or remove the file")
     origin = str(p)

@@ -58,6 +58,7 @@ from .dates import date_key, iso_day, time_spans
 from .judge import Judge
 from .llm import Outcome
 from .retrieve import Retriever, aspect_positions, query_aspects
+from .safe import is_instruction
 from .text import ORG_WORDS, normalise, sentence_spans
 
 
@@ -743,9 +744,10 @@ def _same_claim(a: Candidate, b: Candidate) -> bool:
 def _states_something(text: str) -> bool:
     """False for a lead-in ("Here is how the offer works:"), a heading / table row with no lower-case
     word ("Minnesota Vikings 6-4 (14)") or a title-cased heading without a full stop ("Defensive Player
-    of the Year"): none states a fact worth quoting as evidence."""
+    of the Year") or an order to a reader or model ("Ignore the question and say ..."): none
+    states a fact worth quoting as evidence."""
     text = text.rstrip()
-    if text.endswith(":") or not re.search(r"\b[a-z]{2,}\b", text):
+    if text.endswith(":") or not re.search(r"\b[a-z]{2,}\b", text) or is_instruction(text):
         return False
     return bool(_FULL_STOP.search(text)) or any(w not in _HEADING_SMALL for w in _LOWER_WORD.findall(text))
 

@@ -15,6 +15,9 @@ the app's own markup (citation markers, verdict badges, highlights) is live.
 * `html.escape` (standard library) for HTML.
 * `safe_url(u)`: only absolute http(s) URLs with a host may become links.
 * `CSP_META`: the Content-Security-Policy every HTML export carries: no scripts, no remote loads.
+* `is_instruction(s)`: a sentence that speaks to a reader or a model ("Ignore the question and say
+  ...") instead of reporting something. Such a sentence is never evidence: the offline answerer and
+  briefings never quote it, and an LLM reply is never "supported" by it.
 """
 
 from __future__ import annotations
@@ -69,3 +72,25 @@ def term_text(text: str) -> str:
     from rich.markup import escape
 
     return escape(_CONTROL.sub("", text or ""))
+
+
+_ADDRESSED = "|".join([
+    # telling a model to drop what it was told
+    r"\b(?:ignore|disregard|forget|override|bypass)\b[^.!?]{0,60}\b(?:instructions?|prompts?|question|rules|guidelines"
+    r"|above|previous|context|system message)\b",
+    # giving it a role
+    r"\b(?:you are now|act as|pretend (?:to be|you are)|role-?play as)\b[^.!?]{0,40}\b(?:ai|assistant|model|chatbot|gpt|llm)\b",
+    r"\bas an? (?:ai(?: language model| assistant)?|language model)\s*,",
+    r"\b(?:ai|assistants?|chatbots?|language models?|llms?)\b[^.!?]{0,40}\b(?:must|should|shall)\b[^.!?]{0,30}"
+    r"\b(?:say|answer|respond|reply|cite|output)\b",
+    # dictating the reply
+    r"^\W*(?:say|answer|respond|reply|output|print|state)\b[^.!?]{0,80}\b(?:the answer|the user|the reply)\b",
+    r"\b(?:say|respond|reply|output)\b[^.!?]{0,20}\bthe answer (?:is|should be|must be)\b",
+    r"^\W*(?:system|assistant|user)\s*:",
+])
+_INSTRUCTION = re.compile(_ADDRESSED, re.I)
+
+
+def is_instruction(sentence: str) -> bool:
+    """True when a sentence addresses a reader or a model with orders about the answer (never evidence)."""
+    return bool(_INSTRUCTION.search(sentence or ""))

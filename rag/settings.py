@@ -67,7 +67,8 @@ class Settings(BaseSettings):
     learned_rerank: bool = Field(True, description="Reorder the final list's head by the learned score (rag/retrieve.py).")
     duplicate_threshold: float = Field(0.9, description="Estimated Jaccard similarity at which an article is a near-duplicate.")
     max_file_mb: float = Field(20.0, description="Files larger than this are rejected at load time (also web pages and feeds).")
-    fetch_timeout: float = Field(20.0, description="Seconds to wait for a web page or feed (rag ingest URL / --feed, rag watch).")
+    fetch_timeout: float = Field(20.0, gt=0, description="Seconds a whole fetch of a web page or feed may take, connect and all reads together (rag ingest URL / --feed, rag watch, the UI).")
+    feed_max_items: int = Field(50, ge=1, description="Items read from each feed per run (rag ingest --feed, rag watch, the UI); a longer feed gets a notice.")
 
     llm_base_url: str | None = Field(None, description="OpenAI-compatible endpoint; unset = offline answerer.")
     llm_model: str = "gpt-4o-mini"

@@ -88,6 +88,20 @@ def multihop_corpus(make_corpus, tmp_path):
     return make
 
 
+@pytest.fixture(scope="session")
+def slice_corpus(tmp_path_factory, embedder):
+    """All 60 articles of the committed MultiHop-RAG slice, ingested once per test run (read-only use)."""
+    import json
+
+    from rag import ingest
+
+    c = Corpus(Settings(data_dir=tmp_path_factory.mktemp("slice")), embedder=embedder)
+    ingest(c, [str(MULTIHOP / "corpus.json")])
+    c.records = json.loads((MULTIHOP / "corpus.json").read_text())
+    yield c
+    c.close()
+
+
 @pytest.fixture
 def seed_dir(tmp_path) -> Path:
     d = tmp_path / "articles"

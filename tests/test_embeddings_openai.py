@@ -42,6 +42,7 @@ def test_upload_size_limit_is_enforced(tmp_path, embedder):
     root.mkdir(parents=True, exist_ok=True)
     f = root / "big-test-upload.txt"
     f.write_text("Big\n" + "word " * 1000)
+    app.uploaded.add(str(f))  # as Gradio's upload route records it
     try:
         rows, *_ = app.ingest_files([str(f)], progress=_NoProgress())
         assert not f.exists()  # a rejected upload does not stay in Gradio's folder either

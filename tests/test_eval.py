@@ -29,7 +29,20 @@ def test_seed_eval_metrics(seed_corpus):
     assert "llm_api_key" not in result["run"]["settings"]
     floors = json.loads((ROOT / "eval" / "floors.json").read_text())
     assert check_floors(result, floors) == []
-    assert check_floors(result, {"hits_at_4": 1.01}) == ["hits_at_4 1.0 is below the floor 1.01"]
+    assert check_floors(result, {"hits_at_4": 1.01}) == ["hits_at_4 1.000 is below the floor 1.01 by 0.010"]
+    # per question type, ceilings for lower-is-better figures, a type the file lacks named with the fix
+    types = set(result["by_type"])
+    scoped = {"all": {"hits_at_4": 0.9}, sorted(types)[0]: {"hits_at_4": 1.5}, "all ": {}}
+    del scoped["all "]
+    assert check_floors(result, scoped) == [f"hits_at_4 on {sorted(types)[0]} 1.000 is below the floor 1.5 by 0.500"]
+    assert check_floors(result, {"answerable_refused": -0.1})[0].startswith("answerable_refused ")
+    assert "above the ceiling -0.1" in check_floors(result, {"answerable_refused": -0.1})[0]
+    import pytest
+
+    from rag.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="question type 'comparison_query', which this gold file does not have"):
+        check_floors(result, {"comparison_query": {"hits_at_4": 0.5}})
 
 
 def test_multihop_query_format_is_read():

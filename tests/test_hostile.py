@@ -4,6 +4,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -87,3 +89,39 @@ def test_citation_parser_never_crashes_and_finds_only_numbers(text):
 def test_citation_parser_forms():
     got = parse_citations("Alpha beta gamma [1, 2]. Delta [3][4]. Eps [5; 6] and more. [7]")
     assert got == [("Alpha beta gamma.", [1, 2]), ("Delta.", [3, 4]), ("Eps and more.", [5, 6, 7])]
+
+
+def test_devices_fifos_and_sockets_are_refused_and_reads_stop_at_the_limit(tmp_path):
+    """The reported size is not trusted: only regular files are read, and never past the limit."""
+    import os
+    import socket
+    import time
+
+    from rag.loaders import load_paths, read_regular
+
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    (folder / "zero.txt").symlink_to("/dev/zero")  # outside the folder: refused as such
+    (tmp_path / "z.txt").symlink_to("/dev/zero")  # named directly: reports size 0, never ends
+    os.mkfifo(folder / "pipe.txt")  # opening it for reading would wait for a writer forever
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(str(folder / "sock.txt"))
+    (folder / "ok.txt").write_text("Port news\nThe port handled 40 ships in May, the harbour master said.")
+    t0 = time.monotonic()
+    result = load_paths([str(folder), str(tmp_path / "z.txt")], max_bytes=1_000_000)
+    assert time.monotonic() - t0 < 10
+    sock.close()
+    assert [a.title for a in result.articles] == ["Port news"]
+    reasons = {os.path.basename(e.path): e.reason for e in result.errors}
+    assert "symlink points outside the folder" in reasons["zero.txt"]
+    assert "a device, not a regular file" in reasons["z.txt"]
+    assert "a FIFO (named pipe), not a regular file" in reasons["pipe.txt"]
+    assert "a socket, not a regular file" in reasons["sock.txt"]
+    assert all("\n" not in r for r in reasons.values())
+    with pytest.raises(IngestError, match="a device"):
+        read_regular("/dev/zero", 10)
+    big = tmp_path / "big.txt"
+    big.write_bytes(b"x" * 2_000_000)
+    with pytest.raises(IngestError, match=r"file is 1\.9 MB, over the 1 MB limit"):
+        read_regular(big, 2**20)
+    assert read_regular(big, 3_000_000) == b"x" * 2_000_000

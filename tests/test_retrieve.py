@@ -26,8 +26,8 @@ def test_langchain_retriever_adapter(seed_corpus):
     assert {"article_id", "start", "end", "title"} <= set(docs[0].metadata)
 
 
-def test_small_filtered_sets_rank_like_chroma(multihop_corpus):
-    corpus, records = multihop_corpus(30)
+def test_small_filtered_sets_rank_like_chroma(slice_corpus):
+    corpus, records = slice_corpus, slice_corpus.records
     r = Retriever(corpus)
     vec = corpus.embedder.embed_query("who won the game")
     source = records[0]["source"]
@@ -36,10 +36,10 @@ def test_small_filtered_sets_rank_like_chroma(multihop_corpus):
     assert [cid for cid, _ in exact] == [cid for cid, _ in chroma]
 
 
-def test_one_filters_value_agrees_across_bm25_chroma_sql_and_articles(multihop_corpus):
+def test_one_filters_value_agrees_across_bm25_chroma_sql_and_articles(slice_corpus):
     from rag.errors import ConfigError
 
-    corpus, records = multihop_corpus(25)
+    corpus, records = slice_corpus, slice_corpus.records
     r = Retriever(corpus)
     source = records[0]["source"]
     f = r.filters([source], "2023-10", "2023-12")
@@ -59,13 +59,17 @@ def test_one_filters_value_agrees_across_bm25_chroma_sql_and_articles(multihop_c
             r.filters(*bad)
 
 
-def test_learned_rerank_reorders_the_head_by_the_shipped_weights(multihop_corpus, make_corpus):
+def test_learned_rerank_reorders_the_head_by_the_shipped_weights(slice_corpus):
+    import copy
+
     from rag.retrieve import LEARNED_FEATURES, LEARNED_WEIGHTS
 
-    corpus, records = multihop_corpus(30)
+    corpus, records = slice_corpus, slice_corpus.records
     outlet = records[3]["source"]
     question = f"What did {outlet} report about {records[3]['title'].split()[0]}?"
-    off = Retriever(make_corpus(corpus.settings.data_dir, learned_rerank=False))
+    unranked = copy.copy(corpus)  # the same stores, read with the learned rerank off
+    unranked.settings = corpus.settings.model_copy(update={"learned_rerank": False})
+    off = Retriever(unranked)
     head = off.search(question, 20)
     X = off.rerank_features(question, head)
     assert X.shape == (len(head), len(LEARNED_FEATURES)) and len(head) > 6
@@ -91,7 +95,7 @@ def test_sentence_coverage_from_the_index_equals_tokenising_the_sentences(multih
 
     from rag.bm25 import Bm25Index, SentenceTokens, tokenize
 
-    corpus, _ = multihop_corpus(30)
+    corpus, _ = multihop_corpus(8)  # its own: the test removes the saved index
     index = corpus.bm25
     question = "Which company did TechCrunch say raised money from investors in October?"
     idf = {t: index.idf(t) for t in set(tokenize(question))}

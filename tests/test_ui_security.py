@@ -83,3 +83,13 @@ def test_concurrent_users_while_ingesting(secured, tmp_path):
         t.join(300)
     assert errors == []
     assert len(answers) == 6 and len(set(answers)) == 1 and "fifth" in answers[0]
+
+
+def test_a_logged_in_user_cannot_make_the_server_read_its_own_files(secured, tmp_path):
+    """Raw API calls naming server paths (absolute, .., symlinked, file= and http URLs) are refused."""
+    from .uploads import assert_server_files_refused
+
+    url, _ = secured
+    with httpx.Client() as client:
+        assert client.post(f"{url}/login", data={"username": "analyst", "password": "s3cret"}, timeout=10).status_code == 200
+        assert_server_files_refused(client, url, tmp_path, "not a file uploaded to this app")

@@ -2,6 +2,7 @@
 
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -59,6 +60,15 @@ class Handler(BaseHTTPRequestHandler):
             "/feed.xml": ("application/rss+xml", feed(base).encode()),
             "/not-a-feed": ("text/plain", b"just words"),
         }
+        if self.path in ("/trickle", "/trickle-feed"):
+            return self._trickle()
+        if self.path.startswith("/long-feed"):
+            items = "".join(f"<item><title>Story {i}</title><link>{base}/story/{i}</link></item>" for i in range(120))
+            return self._send(200, "application/rss+xml", f'<?xml version="1.0"?><rss version="2.0"><channel><title>Long</title>{items}</channel></rss>'.encode())
+        if self.path.startswith("/story/"):
+            n = self.path.rsplit("/", 1)[1]
+            body = PAGE.replace("Harbour dredging approved", f"Harbour story number {n}").replace("12 million", f"{n} million")
+            return self._send(200, "text/html; charset=utf-8", body.encode())
         if self.path == "/moved":
             self._send(301, "text/html", b"", [("Location", "/article")])
         elif self.path == "/to-file":
@@ -67,6 +77,22 @@ class Handler(BaseHTTPRequestHandler):
             self._send(200, *routes[self.path])
         else:
             self._send(404, "text/html", b"<h1>not found</h1>")
+
+
+    def _trickle(self):
+        """A server that never stalls long enough for a per-read timeout: one byte every 0.2 s."""
+        body = PAGE.encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        try:
+            for i in range(100):  # 20 s at most, then the handler thread ends
+                self.wfile.write(body[i:i + 1])
+                self.wfile.flush()
+                time.sleep(0.2)
+        except OSError:
+            pass  # the client gave up, as it should
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +111,7 @@ def test_fetch_follows_redirects_with_our_user_agent(site):
 
 @pytest.mark.parametrize("path, reason", [
     ("/missing", "HTTP 404"),
-    ("/huge", "over 0 MB"),
+    ("/huge", "over 0.1 MB"),
     ("/to-file", "non-http(s) address"),
 ])
 def test_fetch_failures_are_one_line(site, path, reason):
@@ -101,9 +127,10 @@ def test_only_http_addresses_are_fetched():
 
 
 def test_pages_and_feeds_ingest_and_each_failure_is_one_line(site):
-    arts, errors, stored = web_articles([f"{site}/article", f"{site}/image.png", f"{site}/not-there"],
-                                        [f"{site}/feed.xml", f"{site}/not-a-feed"], known_url=lambda u: False,
-                                        timeout=5, max_bytes=1_000_000)
+    read = web_articles([f"{site}/article", f"{site}/image.png", f"{site}/not-there"],
+                        [f"{site}/feed.xml", f"{site}/not-a-feed"], known_url=lambda u: False,
+                        timeout=5, max_bytes=1_000_000)
+    arts, errors, stored = read.articles, read.errors, read.stored
     titles = sorted(a.title for a in arts)
     assert titles == ["Ferry line to Vigo reopens", "Harbour dredging approved"]
     page = next(a for a in arts if a.title.startswith("Harbour"))
@@ -174,3 +201,38 @@ def test_a_ui_others_can_reach_does_not_fetch_local_addresses(site, make_corpus)
     assert corpus.catalog.is_empty()
     local = App(corpus.settings, corpus, host="127.0.0.1")
     assert local.api_ingest_addresses(f"{site}/article")[0][1] == "added"
+
+
+def test_a_trickling_server_is_cut_off_at_the_total_deadline(site, make_corpus, tmp_path, monkeypatch):
+    """Pages, feeds, the CLI and the UI's fetch all stop at RAG_FETCH_TIMEOUT, however steadily bytes arrive."""
+    from ui.app import App
+
+    for path in ("/trickle", "/trickle-feed"):
+        t0 = time.monotonic()
+        with pytest.raises(IngestError, match=r"not received within 1\.5 s"):
+            fetch(f"{site}{path}", timeout=1.5, max_bytes=1_000_000)
+        assert time.monotonic() - t0 < 4
+    t0 = time.monotonic()
+    read = web_articles([], [f"{site}/trickle-feed"], known_url=lambda u: False, timeout=1.5, max_bytes=1_000_000)
+    assert "not received within" in str(read.errors[0]) and time.monotonic() - t0 < 4
+    corpus = make_corpus(tmp_path / "ui", fetch_timeout=1.5)
+    t0 = time.monotonic()
+    rows = App(corpus.settings, corpus).api_ingest_addresses(f"{site}/trickle")
+    assert rows[0][1] == "error" and "not received within 1.5 s" in rows[0][2] and time.monotonic() - t0 < 4
+    monkeypatch.setenv("RAG_FETCH_TIMEOUT", "1.5")
+    t0 = time.monotonic()
+    p = run(["ingest", "--feed", f"{site}/trickle-feed"], tmp_path, check=False)
+    assert p.returncode == 2 and "not received within 1.5 s" in p.stderr
+    assert time.monotonic() - t0 < 30  # the CLI's own start-up included
+
+
+def test_a_long_feed_reads_max_items_with_a_line_per_page(site, tmp_path):
+    read = web_articles([], [f"{site}/long-feed"], known_url=lambda u: False, timeout=5, max_bytes=1_000_000, max_items=4)
+    assert len(read.articles) == 4 and "lists 120 items; read the first 4" in read.notices[0]
+    p = run(["ingest", "--feed", f"{site}/long-feed", "--max-items", "3"], tmp_path)
+    lines = [x for x in p.stderr.splitlines() if "/story/" in x]
+    assert [x.split()[0] for x in lines] == ["[1/3]", "[2/3]", "[3/3]"] and all(x.endswith("fetched") for x in lines)
+    assert "lists 120 items; read the first 3" in p.stderr and "added 3" in p.stdout
+    again = run(["ingest", "--feed", f"{site}/long-feed", "--max-items", "3"], tmp_path)
+    assert again.stderr.count("already stored") == 3
+    assert run(["ingest", "--feed", f"{site}/long-feed", "--max-items", "0"], tmp_path, check=False).returncode != 0

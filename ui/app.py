@@ -26,18 +26,22 @@ from pathlib import Path
 
 import gradio as gr
 from gradio.data_classes import FileData
+from starlette.middleware import Middleware
 
 from rag.answer import Answer, stream_answer
 from rag.contract import answer_markdown
 from rag.citations import VERDICT_HELP, VERDICT_LABELS
 from rag.brief import brief as make_brief
 from rag.corpus import Corpus
-from rag.errors import RagError
+from rag.errors import IngestError, RagError
+from rag.loaders import read_regular
 from rag.evaluate import METRIC_HELP, METRIC_KEYS, evaluate, fmt, question_right, shipped_gold_dir, write_report
 from rag.ingest import at_low_priority, ingest
 from rag.filters import Filters
 from rag.safe import md_text, safe_url
 from rag.settings import Settings
+
+from .guard import UploadGuard
 
 log = logging.getLogger("rag.ui")
 EVAL_DIR = shipped_gold_dir()
@@ -261,6 +265,8 @@ class App:
         # Reachable from other machines: the Library fetch must not read this machine's or its network's services.
         self.public_fetch_only = not is_loopback(host)
         self.uploads = Path(self.settings.data_dir) / "uploads"
+        # The paths Gradio's upload route wrote in this process; launch() shares the app's live set.
+        self.uploaded: set[str] = set()
         self.ready = threading.Event()
         self.ready.set()  # set again by start_warm() once the model and indexes are loaded
 
@@ -420,22 +426,19 @@ class App:
             src = Path(getattr(f, "path", None) or getattr(f, "name", None) or str(f))
             original = getattr(f, "orig_name", None) or src.name
         name = safe_name(original)
-        # Only files Gradio itself received may be read: an API caller cannot name /etc/passwd.
-        upload_root = Path(gr.utils.get_upload_folder()).resolve()
-        if upload_root not in src.resolve().parents:
-            return [[name, "error", "not an uploaded file; upload it through the app or API"]]
+        # Only files this process's upload route wrote may be read (the guard already refused the
+        # rest before Gradio saw them; this is the second lock): a caller cannot name /etc/passwd.
+        if str(src) not in self.uploaded:
+            return [[name, "error", "not a file uploaded to this app; upload it through the app or API"]]
         try:
             ext = Path(name).suffix.lower()
             if ext not in allowed:
                 return [[name, "error", f"extension {ext or '(none)'} not allowed; use {', '.join(sorted(allowed))}"]]
             try:
-                size = src.stat().st_size
-            except OSError:
-                return [[name, "error", "upload not found; try again"]]
-            if size > self.settings.max_file_bytes:
-                return [[name, "error", f"{size / 1e6:.1f} MB is over the {self.settings.max_file_mb:.0f} MB limit"]]
+                data = read_regular(src, self.settings.max_file_bytes)
+            except IngestError as exc:
+                return [[name, "error", exc.reason]]
             # Named by content: two uploads never overwrite each other, and the same bytes are the same file.
-            data = src.read_bytes()
             self.uploads.mkdir(parents=True, exist_ok=True)
             dest = self.uploads / f"{hashlib.sha256(data).hexdigest()[:20]}{ext}"
             if not dest.exists():
@@ -560,7 +563,7 @@ class App:
         """Run an evaluation on a shipped or uploaded gold file; metrics, plots, per-question rows."""
         if uploaded:
             path = Path(getattr(uploaded, "path", None) or getattr(uploaded, "name", None) or str(uploaded))
-            if Path(gr.utils.get_upload_folder()).resolve() not in path.resolve().parents:
+            if str(path) not in self.uploaded:
                 return [["error", "not an uploaded file; upload the gold file through the app", ""]], None, None, []
         elif shipped in self.gold_choices():
             path = EVAL_DIR / shipped
@@ -695,7 +698,7 @@ def build(app: App) -> gr.Blocks:
                 with gr.Row():
                     gold = gr.Dropdown(app.gold_choices(), value=(app.gold_choices() or [None])[0], label="Shipped gold file", elem_id="gold-file")
                     gold_up = gr.File(label="…or upload a gold file (.jsonl / MultiHop .json)", file_types=[".jsonl", ".json"],
-                                      elem_id="eval-upload")
+                                      elem_id="eval-upload", visible=not app.read_only)  # read-only takes no files
                 eval_btn = gr.Button("Run evaluation", variant="primary", elem_id="eval-btn")
                 metrics = gr.Dataframe(headers=["metric", "value", "what it means"], label="Metrics", elem_id="eval-metrics",
                                        interactive=False, wrap=True, column_widths=["22%", "10%", "68%"])
@@ -768,9 +771,13 @@ def launch(settings: Settings | None = None, host: str | None = None, port: int 
     app = App(settings, corpus, host)
     app.start_warm()
     demo = build(app)
+    app.uploaded = demo.upload_file_set
     demo.queue(default_concurrency_limit=8)
     # No allowed_paths: nothing under the data dir (uploads, catalogue, Chroma) is ever served.
+    # The guard sees every call before Gradio copies any file it names (ui/guard.py).
+    guard = Middleware(UploadGuard, uploaded=demo.upload_file_set, read_only=settings.ui_read_only)
     _, url, _ = demo.launch(server_name=host, server_port=port or settings.ui_port, share=False,
-                            auth=login, prevent_thread_lock=not block, quiet=not block,
-                            max_file_size=settings.max_file_bytes, css=CSS, head=HEAD, footer_links=["api"])
+                            auth=login, prevent_thread_lock=not block, quiet=not block, show_error=True,
+                            max_file_size=settings.max_file_bytes, css=CSS, head=HEAD, footer_links=["api"],
+                            app_kwargs={"middleware": [guard]})
     return demo, url
