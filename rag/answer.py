@@ -78,7 +78,7 @@ class ChatGenerator:
             return Outcome(Answer(question, REFUSAL, True, self.backend, prompt_sha256=prompt.sha256, llm_raw=kept))
         if not text:
             return Outcome(None, "LLM reply was empty; answered offline instead. ", fallback="empty")
-        v = validate(text, sources, self.corpus.embedder, repair=True)
+        v = validate(text, sources, self.corpus.sentence_embedder, repair=True)
         notes = []
         if v.removed:
             notes.append(f"removed citation(s) to nonexistent source(s) {', '.join(f'[{n}]' for n in v.removed)}")

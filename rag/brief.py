@@ -504,7 +504,7 @@ def _llm_key_points(corpus: Corpus, topic: str, chunks: dict[str, list[tuple[int
         offset = len(sources)
         sources.extend(local)
         for line in _bullets(reply):
-            v = validate(line, local, corpus.embedder, mark_unsupported=False, repair=True)
+            v = validate(line, local, corpus.sentence_embedder, mark_unsupported=False, repair=True)
             if not v.sentences or any(s.verdict not in (SUPPORTED, WEAK) or not s.cites for s in v.sentences):
                 dropped += 1
                 continue
@@ -521,7 +521,7 @@ def _llm_key_points(corpus: Corpus, topic: str, chunks: dict[str, list[tuple[int
             continue
         if not s.startswith("-"):
             continue
-        v = validate(s.lstrip("- ").strip(), sources, corpus.embedder, mark_unsupported=False, repair=True)
+        v = validate(s.lstrip("- ").strip(), sources, corpus.sentence_embedder, mark_unsupported=False, repair=True)
         if not v.sentences or any(x.verdict not in (SUPPORTED, WEAK) or not x.cites for x in v.sentences):
             dropped += 1
             continue

@@ -51,10 +51,10 @@ def _fail(exc: Exception) -> None:
     raise typer.Exit(1)
 
 
-def _corpus():
+def _corpus(reembedding: bool = False):
     from .corpus import Corpus
 
-    return Corpus(state.settings)
+    return Corpus(state.settings, reembedding=reembedding)
 
 
 def _filled_corpus(hint: str = "run `rag ingest corpus/` first"):
@@ -113,14 +113,26 @@ def ingest(sources: list[str] = typer.Argument(None, help="Files, folders, or ht
            keep_duplicates: bool = typer.Option(False, "--keep-duplicates", help="Store near-duplicate articles too."),
            workers: int = typer.Option(0, "--workers", help="Embed in this many processes (local model; pairs well with a Chroma server)."),
            max_items: int = typer.Option(None, "--max-items", min=1, help="Items read from each feed (default RAG_FEED_MAX_ITEMS, 50)."),
+           reembed: bool = typer.Option(False, "--reembed", help="First embed every stored chunk again with the current "
+                                        "embedding model (after changing RAG_EMBEDDING_RUNTIME or the model)."),
            as_json: bool = typer.Option(False, "--json", help="Print the report as JSON.")):
     """Ingest articles (.txt .md .html .pdf .json .jsonl, web pages, feeds); unchanged ones are skipped."""
-    from .errors import RagError
+    import time
 
-    if not sources and not feed:
+    from .errors import RagError
+    from .ingest import reembed as reembed_all
+
+    if not sources and not feed and not reembed:
         _fail(RagError("nothing to ingest; give files, folders, page addresses or --feed FEED_URL"))
     try:
-        report = _run_ingest(_corpus(), list(sources or []), list(feed), prune, keep_duplicates, workers, quiet=as_json,
+        corpus = _corpus(reembedding=reembed)
+        if reembed:
+            t0 = time.perf_counter()
+            n = reembed_all(corpus)
+            err.print(f"re-embedded {n} chunks with {corpus.model_name} in {time.perf_counter() - t0:.1f} s", highlight=False)
+            if not sources and not feed:
+                return
+        report = _run_ingest(corpus, list(sources or []), list(feed), prune, keep_duplicates, workers, quiet=as_json,
                              max_items=max_items, page_lines=not as_json)
     except RagError as exc:
         _fail(exc)

@@ -11,7 +11,8 @@ from pathlib import Path
 
 from .bm25 import Bm25Index, load_or_build, tokenize
 from .judge import Judge, make_judge
-from .embeddings import ONNX_SUFFIX, Embedder, OnnxEmbedder, embedding_model_id, make_embedder
+from .embeddings import (Embedder, OnnxEmbedder, StaticEmbedder, embedding_model_id, make_embedder, runtime_of,
+                         shared_onnx_embedder)
 from .errors import ConfigError
 from .settings import Settings
 from .store import Catalog, VectorStore
@@ -21,7 +22,7 @@ from .text import sentence_spans
 class Corpus:
     """Everything stored under one data dir (and, in server mode, one Chroma collection)."""
 
-    def __init__(self, settings: Settings | None = None, embedder=None, judge=None):
+    def __init__(self, settings: Settings | None = None, embedder=None, judge=None, reembedding: bool = False):
         self.settings = settings or Settings()
         self._judge = judge
         self.data_dir = Path(self.settings.data_dir)
@@ -36,12 +37,13 @@ class Corpus:
         self._bm25_lock = threading.Lock()
         self._sentence_cache: dict[str, list[frozenset[str]]] = {}
         stored = self.catalog.get_meta("embedding_model")
-        if stored and stored != self.model_name:
-            hint = ("set RAG_EMBEDDING_RUNTIME=torch (pip install 'news-rag[torch]')" if stored + ONNX_SUFFIX == self.model_name
-                    else "set RAG_EMBEDDING_RUNTIME=onnx" if self.model_name + ONNX_SUFFIX == stored
-                    else "set RAG_EMBEDDING_MODEL back")
+        if stored and stored != self.model_name and not reembedding:
+            runtime = runtime_of(stored)
+            hint = (f"set RAG_EMBEDDING_RUNTIME={runtime}" + (" (pip install 'news-rag[torch]')" if runtime == "torch" else "")
+                    if runtime else "set RAG_EMBEDDING_MODEL back")
             raise ConfigError(f"{self.data_dir} was built with embedding model {stored!r}, not {self.model_name!r}; "
-                              f"re-ingest into another --data-dir, or {hint}")
+                              f"run `rag ingest --reembed` to embed it again with the current one, use another --data-dir, "
+                              f"or {hint}")
 
     @property
     def model_name(self) -> str:
@@ -55,6 +57,15 @@ class Corpus:
                 if self._embedder is None:
                     self._embedder = make_embedder(self.settings)
         return self._embedder
+
+    @property
+    def sentence_embedder(self) -> Embedder:
+        """The embedder that compares sentences at answer time (offline answerer, citation verdicts,
+        briefings): the index embedder itself, except over static vectors, whose cosines the answer
+        thresholds were not calibrated on; then the int8 MiniLM they were calibrated with."""
+        if not isinstance(self.embedder, StaticEmbedder):
+            return self.embedder
+        return shared_onnx_embedder(self.settings.resolved_model_cache_dir())
 
     @property
     def judge(self) -> Judge:
@@ -72,7 +83,8 @@ class Corpus:
         if self._ingest_embedder is None:
             with self._load_lock:
                 if self._ingest_embedder is None:
-                    self._ingest_embedder = OnnxEmbedder(self.embedder.cache_dir, self.embedder.batch_size, self.settings.ingest_threads)
+                    self._ingest_embedder = OnnxEmbedder(self.embedder.cache_dir, self.embedder.batch_size, self.settings.ingest_threads,
+                                                        self.embedder.window)
         return self._ingest_embedder
 
     @property
@@ -84,6 +96,11 @@ class Corpus:
                     self._vectors = VectorStore(self.settings, self.model_name, self.collection_name)
         return self._vectors
 
+    def adopt_vectors(self, store: VectorStore, dim: int, suffix: str) -> None:
+        """Switch to a freshly embedded collection: model, dimension and collection in one commit."""
+        self.catalog.set_metas({"embedding_model": self.model_name, "embedding_dim": str(dim), "vectors_suffix": suffix})
+        self._vectors = store
+
     @property
     def collection_name(self) -> str:
         """The Chroma collection this data dir owns.
@@ -92,9 +109,10 @@ class Corpus:
         catalogue gets its own collection (name + the catalogue's id), so `reconcile` in one data
         dir can never delete another data dir's vectors.
         """
-        if not self.settings.chroma_url:
-            return self.settings.collection
-        return f"{self.settings.collection}-{self.catalog.catalog_id()}"
+        base = self.settings.collection if not self.settings.chroma_url else f"{self.settings.collection}-{self.catalog.catalog_id()}"
+        # A re-embed writes a new collection and switches to it in one catalogue commit (`reembed`).
+        suffix = self.catalog.get_meta("vectors_suffix")
+        return f"{base}-{suffix}" if suffix else base
 
     @property
     def bm25(self) -> Bm25Index:

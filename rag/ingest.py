@@ -291,3 +291,56 @@ def _store_group(corpus: Corpus, group, vecs: np.ndarray, report: IngestReport) 
         (report.replaced if olds else report.added).append(_brief(art, chunks=len(chunks), replaces=olds) if olds else _brief(art, chunks=len(chunks)))
         report.chunks_added += len(chunks)
     return len(group)
+
+
+def reembed(corpus: Corpus, progress: Callable[[str, int, int], None] | None = None, batch: int = 512) -> int:
+    """Embed every stored chunk again with the corpus's current embedder; returns how many.
+
+    The catalogue (articles, chunks, BM25) stays as it is. The new vectors go into a new collection,
+    and one catalogue commit then switches the data dir to it (model, dimension, collection) before
+    the old collection is dropped: a run stopped half-way leaves the data dir as it was.
+    """
+    import uuid
+
+    from .chunking import embed_title
+    from .store import VectorStore
+
+    with corpus.write_lock:
+        catalog, embedder = corpus.catalog, corpus.ingest_embedder
+        old_name, old_suffix = corpus.collection_name, catalog.get_meta("vectors_suffix")
+        base = old_name.removesuffix(f"-{old_suffix}") if old_suffix else old_name
+        suffix = uuid.uuid4().hex[:8]
+        fresh = VectorStore(corpus.settings, corpus.model_name, f"{base}-{suffix}")
+        rows = catalog.chunk_spans()
+        dim, done = embedder.dim, 0
+        for i in range(0, len(rows), batch):
+            part = rows[i:i + batch]
+            arts = {aid: catalog.article(aid) for aid in {r[1] for r in part}}
+            texts, metas = [], []
+            for _, aid, ordinal, start, end in part:
+                art = arts[aid]
+                title = embed_title(art.title, embedder)
+                body = normalise(art.text[start:end])  # exactly what ingest embedded (chunking.py)
+                texts.append(f"{title}\n{body}" if title else body)
+                metas.append(chunk_metadata(art, _Span(start, end, ordinal)))
+            vecs = embedder.embed_documents(texts)
+            dim = int(vecs.shape[1])
+            fresh.upsert([r[0] for r in part], vecs.tolist(), metas, [arts[r[1]].text[r[3]:r[4]] for r in part])
+            done += len(part)
+            if progress:
+                progress("re-embedding", done, len(rows))
+        corpus.adopt_vectors(fresh, dim, suffix)
+        try:
+            fresh.client.delete_collection(old_name)
+        except Exception:  # the old vectors are unreachable now; a failed drop only costs disk
+            pass
+        return done
+
+
+@dataclass
+class _Span:
+    """A stored chunk's place in its article, as chunk_metadata reads it."""
+
+    start: int
+    end: int
+    ordinal: int

@@ -461,7 +461,7 @@ class OfflineAnswerer:
                 c.score += w.rel * c.rel
                 c.scored = True
         if w.cos:
-            embedder = self.corpus.embedder
+            embedder = self.corpus.sentence_embedder
             qv = np.asarray(embedder.embed_query(query), dtype=np.float32)  # cached from retrieval
             sv = embedder.embed_documents([normalise(c.text) for c in keep])
             for c, v in zip(keep, sv):

@@ -34,6 +34,11 @@ def apply_offline_env() -> None:
         os.environ.setdefault(key, value)
 
 
+# MiniLM reads the first 128 tokens of each chunk: 1.8x the ingest speed of the whole 256-token
+# window at dev retrieval within a point (bench/encoders.py; README, Measured).
+EMBEDDING_WINDOW = 128
+
+
 class Settings(BaseSettings):
     """All configuration of the tool; see the README's configuration table."""
 
@@ -44,12 +49,15 @@ class Settings(BaseSettings):
     chroma_url: str | None = Field(None, description="Chroma server URL (http://host:port); embedded when unset.")
 
     embedding_backend: Literal["local", "openai"] = "local"
-    embedding_runtime: Literal["onnx", "torch"] = Field("onnx", description="Local model runtime: int8 ONNX (default) or torch (extra).")
+    embedding_runtime: Literal["static", "onnx", "torch"] = Field("onnx", description="Local model runtime: static (model2vec vectors distilled from MiniLM), int8 ONNX MiniLM, or torch MiniLM (extra).")
     model_cache_dir: Path | None = Field(None, description="Where the prepared ONNX model is kept (default ~/.cache/news-rag).")
     embedding_model: str = Field("all-MiniLM-L6-v2", description="Local model name or OpenAI-compatible model id.")
     embedding_base_url: str | None = None
     embedding_api_key: SecretStr | None = None
     embedding_batch_size: int = 64
+    embedding_window: int = Field(EMBEDDING_WINDOW, ge=16, le=256, description="Tokens of each chunk the MiniLM runtimes "
+                                  "read when embedding it (256 = the whole chunk; bench/encoders.py measured 128 at 1.8x the "
+                                  "speed with dev retrieval within a point).")
     ingest_threads: int = Field(0, description="Threads the local model may use to embed an ingest (0 = every core); "
                                                 "the UI uses 1 so that questions keep a core while an upload is embedded.")
 

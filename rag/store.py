@@ -188,6 +188,15 @@ class Catalog:
     def paths(self) -> list[tuple[str, str]]:
         return self._rows("SELECT id, path FROM articles")
 
+    def set_metas(self, values: dict[str, str]) -> None:
+        """Set several meta keys in one commit (all or none)."""
+        with self._lock, self.db:
+            self.db.executemany("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", list(values.items()))
+
+    def chunk_spans(self) -> list[tuple[str, str, int, int, int]]:
+        """(chunk id, article id, ordinal, start, end) for every chunk, article by article."""
+        return self._rows('SELECT id, article_id, ordinal, start, "end" FROM chunks ORDER BY article_id, ordinal')
+
     def chunk_rows(self) -> list[tuple[str, str, int, int]]:
         """(chunk id, article id, start, end) for every chunk, in a stable order."""
         return self._rows('SELECT id, article_id, start, "end" FROM chunks ORDER BY article_id, ordinal')

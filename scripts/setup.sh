@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Set up the project from nothing: a venv in .venv with the project (no torch: the default
-# embedder is int8 ONNX on onnxruntime).
+# Set up the project from nothing: a venv in .venv with the project (no torch: the local models
+# run on numpy and onnxruntime).
 #   bash scripts/setup.sh          # runtime only
 #   bash scripts/setup.sh --test   # plus test tools and Debian's chromium for the browser tests
 #   bash scripts/setup.sh --torch  # plus the optional torch runtime (RAG_EMBEDDING_RUNTIME=torch)
@@ -28,6 +28,7 @@ if [[ "$EXTRAS" == *test* ]] && ! command -v chromium >/dev/null 2>&1; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
 fi
-# Prepare the embedding model once (fold + per-channel int8, cached) so the first question is fast.
-.venv/bin/python -c "from rag.settings import Settings, apply_offline_env; apply_offline_env(); from rag.embeddings import make_embedder; make_embedder(Settings()).embed_documents(['ready'])"
+# Prepare the int8 MiniLM once (fold + per-channel int8, cached) so the first question is fast; it
+# compares sentences at answer time whichever runtime embeds the chunks.
+.venv/bin/python -c "from rag.settings import Settings, apply_offline_env; apply_offline_env(); from rag.embeddings import make_embedder, shared_onnx_embedder; s = Settings(); make_embedder(s).embed_documents(['ready']); shared_onnx_embedder(s.resolved_model_cache_dir()).embed_documents(['ready'])"
 echo "setup ok: .venv ready"

@@ -33,7 +33,7 @@ def test_sigkill_then_rerun_converges(tmp_path, embedder):
     ingest(clean, [str(src)])
     expected = clean.catalog.chunk_ids()
     # Kill once during model load / chunking and once during embedding and storing.
-    for delay in (3.0, 9.0):
+    for delay in (3.0, 5.0):
         _ingest(tmp_path / "stress", src, kill_after=delay)
         _ingest(tmp_path / "stress", src)
         c = Corpus(Settings(data_dir=tmp_path / "stress"), embedder=embedder)

@@ -1,4 +1,6 @@
 
+import os
+
 import pytest
 
 from rag import ConfigError, Corpus, Retriever, Settings, ingest
@@ -162,3 +164,36 @@ def test_uploads_embed_on_a_lower_priority_thread():
     assert nice_here() == before  # the calling (pooled) thread keeps its priority
     with pytest.raises(ValueError, match="boom"):
         at_low_priority(lambda: (_ for _ in ()).throw(ValueError("boom")))
+
+
+def test_a_store_remembers_its_encoder_and_reembed_switches_it(tmp_path, seed_dir):
+    """Opening a store with another runtime is refused with the fix; `rag ingest --reembed` applies it."""
+    import subprocess
+    import sys
+
+    from rag.embeddings import StaticEmbedder
+
+    env = {**os.environ, "RAG_DATA_DIR": str(tmp_path / "d"), "RAG_EMBEDDING_RUNTIME": "onnx"}
+    rag = [sys.executable, "-m", "rag.cli"]
+    subprocess.run(rag + ["ingest", str(seed_dir)], env=env, check=True, capture_output=True, timeout=300)
+    before = Corpus(Settings(data_dir=tmp_path / "d", embedding_runtime="onnx"))
+    chunks, old_collection = before.catalog.chunk_ids(), before.collection_name
+    before.close()
+    with pytest.raises(ConfigError, match=r"built with embedding model 'all-MiniLM-L6-v2-int8', not "
+                                          r"'all-MiniLM-L6-v2-static'; run `rag ingest --reembed`.*RAG_EMBEDDING_RUNTIME=onnx"):
+        Corpus(Settings(data_dir=tmp_path / "d", embedding_runtime="static"))
+    static = {**env, "RAG_EMBEDDING_RUNTIME": "static"}
+    p = subprocess.run(rag + ["ask", "Which Iraqi army divisions are named?"], env=static, capture_output=True, text=True, timeout=300)
+    assert p.returncode != 0 and "rag ingest --reembed" in p.stderr and len(p.stderr.strip().splitlines()) == 1
+    p = subprocess.run(rag + ["ingest", "--reembed"], env=static, capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0 and f"re-embedded {len(chunks)} chunks with all-MiniLM-L6-v2-static" in p.stderr
+    after = Corpus(Settings(data_dir=tmp_path / "d", embedding_runtime="static"))
+    assert after.catalog.chunk_ids() == chunks and after.vectors.all_ids() == chunks
+    assert after.collection_name != old_collection
+    assert old_collection not in {c.name for c in after.vectors.client.list_collections()}
+    assert isinstance(after.embedder, StaticEmbedder) and after.vectors.count() == len(chunks)
+    hits = Retriever(after).search("Which Iraqi army divisions are named?", 3, mode="dense")
+    assert any("fifth and eighth divisions" in h.text for h in hits)
+    after.close()
+    p = subprocess.run(rag + ["ask", "Which Iraqi army divisions are named?"], env=static, capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0 and "fifth" in p.stdout

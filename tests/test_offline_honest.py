@@ -8,7 +8,7 @@ import pytest
 from rag import ingest
 from rag.answer import Answerer
 from rag.citations import SUPPORTED, WEAK, Source
-from rag.evaluate import check_floors, evaluate, floor_checks
+from rag.evaluate import check_floors, evaluate
 from rag.offline import Candidate, OfflineAnswerer, Shape, aspect_clauses, kind_spans, shape_question
 from ui.app import VERDICT_LABELS, context_html, render_answer, render_sources
 
@@ -224,17 +224,15 @@ def test_headings_and_lead_ins_are_never_quoted_as_evidence(seed_corpus):
     assert [c.text for c in cands] == ["Myles Garrett leads the race for the Defensive Player of the Year award."]
 
 
-def test_the_slice_meets_the_committed_floors(slice_corpus):
-    """The CI gate's floors (eval/slice-floors.json: retrieval, citations, refusals both ways, badged
-    answers right, both sides of a comparison cited), met by the offline answerer on the committed
-    60-article slice (fewer articles agree on a name than in the full corpus, so its figures sit
-    below the dev figures in the README)."""
-    run = evaluate(slice_corpus, MULTIHOP / "queries.json", use_llm=False)
+def test_the_committed_slice_floors_cover_every_question_type():
+    """eval/slice-floors.json, which the CI gate (scripts/quality_gate.py) checks on the whole slice:
+    one scope per question type of the slice, every metric one the harness reports."""
+    from rag.evaluate import METRIC_KEYS
+
     floors = json.loads((ROOT / "eval" / "slice-floors.json").read_text())
-    assert check_floors(run, floors) == []
-    assert {c["scope"] for c in floor_checks(run, floors)} == {"all", "inference_query", "comparison_query",
-                                                                "temporal_query", "null_query"}
-    json.dumps(run)  # the run stays JSON
+    types = {q["question_type"] for q in json.loads((MULTIHOP / "queries.json").read_text())}
+    assert set(floors) == {"all"} | types
+    assert all(m in METRIC_KEYS and 0 < f < 1 for scope in floors.values() for m, f in scope.items())
 
 
 def test_the_gate_fails_a_worse_retriever_and_an_answerer_that_never_refuses(slice_corpus, tmp_path):
