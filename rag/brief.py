@@ -39,7 +39,7 @@ from .citations import SUPPORTED, WEAK, Source, validate
 from .corpus import Corpus
 from .errors import RagError
 from .prompts import load_prompt
-from .safe import CSP_META, is_instruction, md_text, safe_url
+from .safe import CSP_META, is_instruction, md_readable, plain_text, safe_url
 from .dates import find_dates
 from .retrieve import Retriever
 from .text import ORG_WORDS, normalise, sentence_spans
@@ -93,10 +93,17 @@ class Briefing:
     def markdown(self, link_sources: bool = True) -> str:
         """The briefing as Markdown; citations link to the Sources entries.
 
-        Every article-derived string (and the topic) goes through `md_text`, so it renders as the
-        characters it holds; only headings, bullets, citation links and anchors are markup.
+        Every article-derived string (and the topic) goes through `md_readable`, so it renders as the
+        characters it holds and still reads as typed in the .md file ("Iran-backed", not character
+        references); only headings, bullets, citation links and anchors are markup.
         """
-        t = md_text
+        return self._render(md_readable, link_sources)
+
+    def text(self) -> str:
+        """The briefing for a terminal: the same layout, article strings as plain text (no escapes)."""
+        return self._render(plain_text, link_sources=False)
+
+    def _render(self, t, link_sources: bool) -> str:
 
         def cite(p: Point) -> str:
             return "".join(f"[[{int(n)}]](#src-{int(n)})" if link_sources else f"[{int(n)}]" for n in p.cites)
@@ -118,8 +125,9 @@ class Briefing:
         for s in self.sources:
             meta = t(", ".join(x for x in (s["source"], s["published_at"]) if x))
             url = safe_url(s["url"])
-            # The URL sits inside <...>, where md_text's entities are decoded back to the plain address.
-            title = f"[{t(s['title'])}](<{t(url)}>)" if url else t(s["title"])
+            # The URL sits inside <...>, where backslash escapes are read back to the plain address.
+            link = f"{t(s['title'])} <{url}>" if t is plain_text else f"[{t(s['title'])}](<{t(url)}>)"
+            title = link if url else t(s["title"])
             anchor = f'<a id="src-{int(s["n"])}"></a>' if link_sources else ""
             lines.append(f"{int(s['n'])}. {anchor}{title}" + (f" ({meta})" if meta else "") + f": \u201c{t(s['quote'])}\u201d")
         return "\n".join(lines) + "\n"

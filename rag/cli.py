@@ -360,7 +360,7 @@ def brief(topic: Optional[str] = typer.Argument(None, help="Topic (omit for the 
     if as_json:
         sys.stdout.write(json.dumps(b.as_dict(), ensure_ascii=False, indent=2) + "\n")
     elif not out_file:
-        sys.stdout.write(b.markdown(link_sources=False))
+        sys.stdout.write(b.text())
 
 
 @app.command()

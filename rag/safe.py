@@ -42,13 +42,15 @@ def md_text(text: str) -> str:
 
 _READABLE = set("\\`*_{}[]<>#+!|~$&")
 _WWW = re.compile(r"\b(www)\.", re.I)
-_LIST_START = re.compile(r"^(\d*)([.)=-])")
+# What would start a block at the head of a line: an ordered-list marker (1-9 digits then "." or ")"),
+# a bullet or a setext underline ("-", "="). A date such as "2023-09-26" starts none of them.
+_LIST_START = re.compile(r"^(\d{1,9})([.)])|^()([-=])")
 
 
 def md_readable(text: str) -> str:
     """`text` as Markdown that renders as these characters and still reads well as plain text (one line)."""
     out = "".join("\\" + c if c in _READABLE else c for c in _SPACE.sub(" ", text or "").strip())
-    out = _LIST_START.sub(lambda m: m.group(1) + "\\" + m.group(2), out)  # "1. x", "- x", "= x" would start a block
+    out = _LIST_START.sub(lambda m: (m.group(1) or m.group(3) or "") + "\\" + (m.group(2) or m.group(4)), out)  # "1. x", "- x", "= x"
     return _WWW.sub(r"\1\\.", out.replace("://", "\\://").replace("@", "\\@"))
 
 
@@ -65,6 +67,11 @@ def safe_url(url: str | None) -> str:
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def plain_text(text: str) -> str:
+    """`text` for plain terminal output: control characters (escape sequences) removed, spaces collapsed."""
+    return _SPACE.sub(" ", _CONTROL.sub("", text or "")).strip()
 
 
 def term_text(text: str) -> str:

@@ -41,6 +41,27 @@ def test_seed_briefing(seed_corpus):
     assert "<h2>Key points</h2>" in b.html()
 
 
+def test_briefing_exports_and_terminal_read_as_typed(seed_corpus, tmp_path):
+    """The .md export uses readable escapes and the terminal gets plain text: no character references."""
+    import subprocess
+    import sys
+
+    from markdown_it import MarkdownIt
+
+    b = brief(seed_corpus, TOPIC, use_llm=False)
+    md, text = b.markdown(), b.text()
+    for out in (md, text):
+        assert "&#" not in out and "Iran-backed" in out
+    assert "\\" not in text and "# Briefing: Iran-backed militias and Iraqi security forces" in text
+    dates = [p.date for p in b.timeline]
+    assert dates and all(f"**{d}**" in md for d in dates)  # a date keeps its hyphens, unescaped
+    rendered = MarkdownIt("commonmark").render(md)
+    assert "Iran-backed" in rendered and "\\" not in rendered
+    env = {**__import__("os").environ, "RAG_DATA_DIR": str(seed_corpus.settings.data_dir)}
+    p = subprocess.run([sys.executable, "-m", "rag.cli", "brief", TOPIC], env=env, capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0 and "&#" not in p.stdout and "Iran-backed" in p.stdout
+
+
 def test_llm_with_no_valid_bullet_falls_back_offline(seed_corpus):
     server = ScriptedLLM()
     try:

@@ -35,7 +35,7 @@ def xss_corpus(make_corpus, tmp_path):
     "<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "![p](http://127.0.0.1:9/b.png)",
     "[x](javascript:alert(1))", "[[9]](#cite-9)", '<span class="badge supported">supported</span>',
     "https://evil.example/x", "www.evil.example", "a@evil.example", "$x^2$", "# heading", "1. list", "> quote", "**b** _i_",
-    "- item", "2) second", "Pentagon's inspector-general",
+    "- item", "2) second", "Pentagon's inspector-general", "2023-09-26 was a Tuesday", "= x", "=== heading?",
 ])
 def test_md_readable_renders_literally_and_reads_as_typed(payload):
     """The Copy/export form: inert when rendered, and no character references to read around."""

@@ -154,6 +154,8 @@ def test_briefing_tab(page):
     expect(out).to_contain_text("Badr Corps")
     expect(out).to_contain_text("Timeline")
     expect(page.locator("#brief-download")).to_contain_text(".md")
+    expect(out).to_contain_text("Iran-backed")  # read as typed, no character reference shows through
+    expect(out.get_by_role("button", name=re.compile("copy", re.I))).to_have_count(1)
     # a topic no article is about says so instead of briefing on whatever is stored
     page.locator("#brief-topic textarea").fill("narwhal kite contest")
     page.locator("#brief-btn").click()
@@ -310,7 +312,8 @@ def test_copy_or_export_gives_clean_markdown(page):
     assert "&#" not in text and "Pentagon's inspector-general" in text  # reads as typed
     with page.expect_download() as dl:
         page.locator("#answer-download").click()
-    assert dl.value.suggested_filename == "answer.md"
+    assert dl.value.suggested_filename == "answer-Which_Iraqi_army_divisions_are_named.md"
+    assert dl.value.path().read_text(encoding="utf-8") == text  # the file is the text shown
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "export-1280x800.png"))
 

@@ -348,7 +348,8 @@ class App:
                     yield history, gr.skip(), "Generating…", "", *idle
             history[-1] = {"role": "assistant", "content": render_answer(result)}
             markdown = answer_markdown(result)
-            path = Path(tempfile.mkdtemp(prefix="rag-answer-")) / "answer.md"
+            # Named after the question, so several exports of a session tell themselves apart.
+            path = Path(tempfile.mkdtemp(prefix="rag-answer-")) / f"answer-{safe_name(question)[:50].rstrip('._-') or 'question'}.md"
             path.write_text(markdown, encoding="utf-8")
             yield (history, render_sources(result, self.corpus), backend_line(result), "", markdown,
                    gr.update(value=str(path), visible=True))
@@ -650,7 +651,7 @@ def build(app: App) -> gr.Blocks:
                     brief_since = date_field("Since", "brief-since")
                     brief_until = date_field("Until", "brief-until")
                 brief_btn = gr.Button("Generate briefing", variant="primary", elem_id="brief-btn")
-                brief_md = gr.Markdown(elem_id="brief-out", latex_delimiters=[])
+                brief_md = gr.Markdown(elem_id="brief-out", latex_delimiters=[], buttons=["copy"])
                 brief_file = gr.File(label="Download .md", elem_id="brief-download")
                 brief_btn.click(app.brief, [topic, brief_outlets, brief_since, brief_until, max_articles], [brief_md, brief_file],
                                 api_name="ui_brief", api_visibility="private",
