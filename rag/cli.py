@@ -436,12 +436,14 @@ def eval_cmd(targets: list[str] = typer.Argument(..., help="GOLD file, or `compa
             a, b = (json.loads(Path(t).read_text()) for t in targets[1:])
         except (OSError, ValueError) as exc:
             _fail(RagError(f"cannot read run file: {exc}"))
-        t = Table(title=f"{targets[1]} vs {targets[2]}")
+        t = Table(title=f"A = {targets[1]}, B = {targets[2]}",
+                  caption="delta = B − A; green where B is better (higher, or lower for latencies and answerable_refused)")
         for col in ("metric", "A", "B", "delta"):
             t.add_column(col, justify="right")
         for key, x, y, d in compare(a, b):
             colour = "" if d is None or abs(d) < 1e-9 else ("green" if (d > 0) != (key in CEILING_KEYS) else "red")
-            t.add_row(key, fmt(x), fmt(y), f"[{colour}]{d:+.3f}[/{colour}]" if colour else fmt(d))
+            shown = "–" if d is None else (f"{d:+.0f} ms" if key.startswith("latency") else f"{d:+.3f}")
+            t.add_row(key, fmt(x), fmt(y), f"[{colour}]{shown}[/{colour}]" if colour else shown)
         out.print(t)
         for name, run in (("A", a), ("B", b)):
             r = run["run"]

@@ -69,4 +69,6 @@ def test_cli_eval_writes_report_and_compare(tmp_path):
                        env=env, capture_output=True, text=True, timeout=300)
     assert p.returncode == 0, p.stderr
     p = subprocess.run(RAG + ["eval", "compare", str(tmp_path / "a.json"), str(tmp_path / "b.json")], env=env, capture_output=True, text=True, timeout=60)
-    assert p.returncode == 0 and "hits_at_4" in p.stdout and "delta" in p.stdout
+    assert p.returncode == 0 and "hits_at_4" in p.stdout and "delta = B − A" in p.stdout
+    lat = next(line for line in p.stdout.splitlines() if "latency_p50_ms" in line)
+    assert lat.rstrip(" │").endswith(("ms", "–")) and "." not in lat.split("│")[-2]  # whole milliseconds, signed
