@@ -8,6 +8,11 @@ One topic has no article at all and must answer "no articles on this topic". For
 bench prints how many articles the briefing selected, how many of them are on topic (precision, goal
 ≥ 90% overall) and how many gold articles it found (recall, informative). DIR must hold the ingested
 MultiHop-RAG corpus (bench/ingest.py leaves one). Data: MultiHop-RAG (Tang & Yang, 2024), ODC-BY.
+
+`--check` also builds each offline briefing (and the seed topic, when the seed article is stored) and
+counts, per briefing: theme headings used twice, bullets with a `rag.brief.point_defects` reason
+(questions, photo captions, "Sure, ..." chatter, a headline run into the body, debris, orders to a
+model), and timeline sentences repeated on two dates. Goal: 0 of each.
 """
 
 from __future__ import annotations
@@ -50,7 +55,10 @@ def main() -> None:
     ap.add_argument("--data-dir", required=True)
     ap.add_argument("--max-articles", type=int, default=20)
     ap.add_argument("--floors", default="", help="comma-separated relevance floors to compare (default: the setting)")
+    ap.add_argument("--check", action="store_true", help="also build each offline briefing and count what reads badly")
     args = ap.parse_args()
+    if args.check:
+        check(args)
     for floor in [float(f) for f in args.floors.split(",") if f] or [brief_mod.TOPIC_FLOOR]:
         brief_mod.TOPIC_FLOOR = floor
         run(args, floor)
@@ -78,6 +86,48 @@ def run(args, floor: float) -> None:
     Console().print(t)
     Console().print(f"on topic overall: {on_total}/{sel_total} = {on_total / max(sel_total, 1):.3f} (goal ≥ .90); "
                     f"topic without articles answered with none: {empty_ok}")
+
+
+
+SEED_TOPIC = "Iran-backed militias and Iraqi security forces"
+
+
+def check(args) -> None:
+    """Build each topic's offline briefing and count what reads badly (goal: 0 of each)."""
+    from collections import Counter
+
+    from rag.brief import brief, point_defects
+    from rag.errors import RagError
+
+    corpus = Corpus(Settings(data_dir=args.data_dir))
+    t = Table(title="briefing checker (offline briefings; goal 0 in every column)")
+    for col in ("topic", "key points", "themes twice", "questions", "captions", "chatter", "headline run-ons",
+                "other defects", "timeline repeats"):
+        t.add_column(col, justify="left" if col == "topic" else "right")
+    totals: Counter = Counter()
+    for topic in [x for x, _ in TOPICS] + [SEED_TOPIC]:
+        try:
+            b = brief(corpus, topic, max_articles=args.max_articles, use_llm=False)
+        except RagError:  # a topic no article is about (or the seed topic without the seed article)
+            continue
+        titles = {int(src["n"]): src["title"] for src in b.sources}
+        themes = Counter(name for name, _ in b.key_points)
+        found: Counter = Counter()
+        for p in b.bullets():
+            title = titles.get(p.cites[0], "") if p.cites else ""
+            found.update(point_defects(p.text, title))
+        row = Counter({"themes twice": sum(n - 1 for n in themes.values() if n > 1),
+                       "questions": found["question"], "captions": found["caption"], "chatter": found["chatter"],
+                       "headline run-ons": found["headline run-on"],
+                       "other defects": found["debris"] + found["order to a model"],
+                       "timeline repeats": len(b.timeline) - len({p.text for p in b.timeline})})
+        totals.update(row)
+        n_points = sum(len(ps) for _, ps in b.key_points)
+        t.add_row(topic, str(n_points), *(str(row[c]) for c in ("themes twice", "questions", "captions", "chatter",
+                                                                 "headline run-ons", "other defects", "timeline repeats")))
+    t.add_row("all", "", *(str(totals[c]) for c in ("themes twice", "questions", "captions", "chatter", "headline run-ons",
+                                                    "other defects", "timeline repeats")))
+    Console(width=160).print(t)
 
 
 if __name__ == "__main__":

@@ -46,6 +46,7 @@ from .text import ORG_WORDS, normalise, sentence_spans
 
 _TITLES = r"(?:Rep\.|Sen\.|Supreme Leader|President|Gen\.|General|Minister|Prime Minister|Secretary|Dr\.|Mr\.|Ms\.|Mrs\.|Gov\.|Judge|Chief|Coach|CEO)"
 _NAME_RE = re.compile(r"\b(?:[A-Z][\w'’-]+|of|the|and|for)(?:\s+(?:[A-Z][\w'’-]+|of|the|for))*")
+_NAME_BEFORE_AND = re.compile(r"([A-Z][\w'’-]+(?:\s+(?:of\s+)?[A-Z][\w'’-]+)*)\s+$")
 _STOP_ENTS = {"The", "A", "An", "In", "On", "At", "But", "And", "He", "She", "It", "They", "We", "This", "That", "During", "According",
               "Both", "Latest", "Related", "Concerns", "However", "While", "After", "Before", "Iran-backed", "Iranian", "American", "US", "U.S."}
 
@@ -226,7 +227,7 @@ def _candidates(corpus: Corpus, chunks: dict[str, list[tuple[int, int, int]]]) -
         for start, end, rank in spans:
             for sp in sentence_spans(art.text, start, end):
                 text = art.text[sp.start:sp.end]
-                if (aid, sp.start) in seen or not _briefable(text):
+                if (aid, sp.start) in seen or not _briefable(text, art.title):
                     continue
                 seen.add((aid, sp.start))
                 out.append(_Sent(aid, sp.start, sp.end, text, rank))
@@ -234,14 +235,36 @@ def _candidates(corpus: Corpus, chunks: dict[str, list[tuple[int, int, int]]]) -
 
 
 _JUNK = re.compile(r"https?://|pic\.twitter\.com|\bt\.co/|@\w|^\s*\d+[.)]\s|\|")
+_CAPTION = re.compile(r"\b(?:in|from) this (?:courtroom |undated |handout |file )?(?:sketch|photo|photograph|image|illustration|"
+                      r"screenshot)\b|\b(?:Getty Images|AP Photo|Photo by|Photo:|Image:|Credit:|Pictured:)|\((?:Photo|Image|Credit)\b",
+                      re.I)
+_CHATTER = re.compile(r"^\W*(?:Sure|Certainly|Of course|Absolutely)\b\s*[,!]", re.I)
 
 
-def _briefable(text: str) -> bool:
-    """A full sentence worth a bullet: 8-80 words, ends like a sentence, no links, handles or list/table
-    debris, and no order to a reader or model."""
+def point_defects(text: str, title: str = "") -> list[str]:
+    """Why a sentence is no key point: a question, a photo caption, chatbot chatter ("Sure, ..."), a
+    headline run into the body, debris (links, handles, list or table rows), an order to a model."""
+    found = []
+    if text.rstrip().rstrip("\"\u201d'\u2019").endswith("?"):
+        found.append("question")
+    if _CAPTION.search(text):
+        found.append("caption")
+    if _CHATTER.search(text):
+        found.append("chatter")
+    head = normalise(title)
+    if len(head) > 15 and normalise(text).startswith(head) and len(text) > len(head) + 15:
+        found.append("headline run-on")
+    if _JUNK.search(text):
+        found.append("debris")
+    if is_instruction(text):
+        found.append("order to a model")
+    return found
+
+
+def _briefable(text: str, title: str = "") -> bool:
+    """A full sentence worth a bullet: 8-80 words, ends like a sentence, none of `point_defects`."""
     words = len(text.split())
-    return (8 <= words <= 80 and text.rstrip()[-1:] in ".!?\"\u201d'\u2019" and not _JUNK.search(text)
-            and not is_instruction(text))
+    return 8 <= words <= 80 and text.rstrip()[-1:] in ".!\"\u201d'\u2019" and not point_defects(text, title)
 
 
 def _pagerank(sim: np.ndarray, damping: float = 0.85, iters: int = 50) -> np.ndarray:
@@ -263,6 +286,10 @@ def find_entities(text: str) -> list[str]:
         ents.append(m.group(1))
     for m in _NAME_RE.finditer(text):
         words = m.group(0).split()
+        if words[0] == "and":  # "Securities and Exchange Commission": the name runs on over "and"
+            before = _NAME_BEFORE_AND.search(text, 0, m.start())
+            if before:
+                words = before.group(1).split() + words
         while words and words[0] in ("of", "the", "and", "for"):
             words.pop(0)
         while words and words[-1] in ("of", "the", "and", "for"):
@@ -347,17 +374,20 @@ def _timeline(cands: list[_Sent], arts, sim: np.ndarray, salience: np.ndarray, r
     """Dated events: sentences stating a date (most salient, not repeating), then each article's date."""
     events = sorted(((d, salience[i], i) for i, c in enumerate(cands) if (d := find_dates(c.text))), key=lambda e: -e[1])
     chosen: list[tuple[str, int]] = []
+    said: set[str] = set()  # a sentence syndicated in several articles is one event, on one date
     for d, _, i in events:
         if len(chosen) >= 8:
             break
-        if any(sim[i, j] > 0.6 for _, j in chosen):
+        if any(sim[i, j] > 0.6 for _, j in chosen) or normalise(cands[i].text) in said:
             continue
         chosen.append((d, i))
+        said.add(normalise(cands[i].text))
     for a in arts:
         if a.published_at and len(chosen) < 12:
             first = next((i for i, c in enumerate(cands) if c.article_id == a.id), None)
-            if first is not None and first not in {i for _, i in chosen}:
+            if first is not None and first not in {i for _, i in chosen} and normalise(cands[first].text) not in said:
                 chosen.append((a.published_at, first))
+                said.add(normalise(cands[first].text))
     return [Point(normalise(cands[i].text), [reg.cite(cands[i].article_id, cands[i].start, cands[i].end)], date=d)
             for d, i in sorted(chosen, key=lambda e: e[0])]
 
@@ -429,11 +459,12 @@ def _themes(groups: list[list[int]], cands: list[_Sent], S, vec, reg: _Registry)
     rows = S[[g[0] for g in groups]].toarray()
     n_clusters = min(3, len(groups) // 2)
     labels = AgglomerativeClustering(n_clusters=n_clusters, metric="cosine", linkage="average").fit_predict(rows + 1e-9)
-    out = []
+    named: dict[str, list[Point]] = {}
     for lab in dict.fromkeys(labels):
         idx = [i for i, l in enumerate(labels) if l == lab]
-        out.append((_theme_name([groups[i][0] for i in idx], S, vec, cands), [points[i] for i in idx]))
-    return out
+        # Two clusters that share their heading are one theme to a reader: their points go together.
+        named.setdefault(_theme_name([groups[i][0] for i in idx], S, vec, cands), []).extend(points[i] for i in idx)
+    return list(named.items())
 
 
 def _theme_name(rows: list[int], S, vec, cands: list[_Sent] | None = None) -> str:

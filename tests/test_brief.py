@@ -178,3 +178,27 @@ def test_llm_map_reduce_drops_broken_citations(seed_corpus):
         assert b.as_dict()["dropped_bullets"] == 2
     finally:
         server.close()
+
+
+@pytest.mark.parametrize("text, reasons", [
+    ("Who is Sam Bankman-Fried and why is he on trial?", ["question"]),
+    ("Sam Bankman-Fried speaks to the judge in this courtroom sketch.", ["caption"]),
+    ("Traders work on the floor of the exchange (Photo: Reuters) on Monday morning.", ["caption"]),
+    ("Sure, here is what happened at the trial so far this week.", ["chatter"]),
+    ("SBF trial: Everything to know Sam Bankman-Fried is in court this week for fraud.", ["headline run-on"]),
+    ("Sam Bankman-Fried told the jury he never meant to defraud anyone, his lawyers said.", []),
+    ('"Who is going to pay for this?" the senator asked during the hearing on Tuesday.', []),
+])
+def test_what_is_no_key_point(text, reasons):
+    from rag.brief import _briefable, point_defects
+
+    title = "SBF trial: Everything to know"
+    assert point_defects(text, title) == reasons
+    assert _briefable(text, title) is (not reasons)
+
+
+def test_a_name_runs_on_over_and():
+    from rag.brief import find_entities
+
+    ents = find_entities("The Securities and Exchange Commission sued Binance and its chief Changpeng Zhao on Monday.")
+    assert "Securities and Exchange Commission" in ents and "Exchange Commission" not in ents
