@@ -6,7 +6,6 @@
 * `named_days(text)`: calendar days a question names ("October 7, 2023", "2023-10-07").
 * `find_dates(text)`: the first date an article sentence states, as precise as it is stated.
 * `time_spans(text)`: where a sentence says when (for short answers).
-* `mentions_time(text)`: whether a sentence says when (a month, year, weekday, "yesterday" ...).
 """
 
 from __future__ import annotations
@@ -149,8 +148,3 @@ def time_spans(text: str) -> list[tuple[int, int]]:
         if not out or a >= out[-1][1]:
             out.append((a, b))
     return out
-
-
-def mentions_time(text: str) -> bool:
-    """True when the text says when: a month, a year, a weekday, "yesterday", "last week" ..."""
-    return bool(_TIME_WORDS.search(text))

@@ -25,7 +25,6 @@ from .safe import safe_url
 from .text import normalise
 
 SUPPORTED_EXTENSIONS = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".json", ".jsonl")
-_META_FIELDS = ("title", "source", "author", "published_at", "url")
 
 
 @dataclass
