@@ -66,8 +66,9 @@ def is_loopback_url(url: str | None) -> bool:
     """True for an endpoint on this machine (a local CPU server: slower, so longer deadlines)."""
     from urllib.parse import urlsplit
 
-    host = (urlsplit(url or "").hostname or "").lower()
-    return host in ("localhost", "::1") or host.startswith("127.")
+    from .safe import is_loopback
+
+    return is_loopback(urlsplit(url or "").hostname)
 
 
 class ChatLLM:

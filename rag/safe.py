@@ -66,6 +66,19 @@ def safe_url(url: str | None) -> str:
     return url
 
 
+def is_loopback(host: str | None) -> bool:
+    """True for a host on this machine: 127.0.0.0/8, ::1 (bracketed or not) and localhost."""
+    import ipaddress
+
+    host = (host or "").strip().lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 

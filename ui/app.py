@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import html
-import ipaddress
 import json
 import logging
 import re
@@ -38,7 +37,7 @@ from rag.loaders import read_regular
 from rag.evaluate import METRIC_HELP, METRIC_KEYS, evaluate, fmt, question_right, shipped_gold_dir, write_report
 from rag.ingest import at_low_priority, ingest
 from rag.filters import Filters
-from rag.safe import md_text, safe_url
+from rag.safe import is_loopback, md_text, safe_url
 from rag.settings import Settings
 
 from .guard import UploadGuard
@@ -743,16 +742,6 @@ def resolve_auth(settings: Settings, auth: str | None = None, auth_file: Path | 
         except OSError as exc:
             raise RagError(f"--auth-file {path}: cannot read it ({exc.strerror}); give a file holding user:password") from None
     return None
-
-
-def is_loopback(host: str) -> bool:
-    """True for 127.0.0.0/8, ::1 and localhost."""
-    if host.strip().lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def launch(settings: Settings | None = None, host: str | None = None, port: int | None = None, auth: str | None = None,
