@@ -127,7 +127,7 @@ class Briefing:
             meta = t(", ".join(x for x in (s["source"], s["published_at"]) if x))
             url = safe_url(s["url"])
             # The URL sits inside <...>, where backslash escapes are read back to the plain address.
-            link = f"{t(s['title'])} <{url}>" if t is plain_text else f"[{t(s['title'])}](<{t(url)}>)"
+            link = f"{t(s['title'])} <{t(url)}>" if t is plain_text else f"[{t(s['title'])}](<{t(url)}>)"
             title = link if url else t(s["title"])
             anchor = f'<a id="src-{int(s["n"])}"></a>' if link_sources else ""
             lines.append(f"{int(s['n'])}. {anchor}{title}" + (f" ({meta})" if meta else "") + f": \u201c{t(s['quote'])}\u201d")

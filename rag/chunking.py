@@ -86,12 +86,17 @@ def _split_spans(text: str, a: int, b: int, embedder, size: int, overlap: int) -
     return spans
 
 
+def embed_text(title: str, text: str) -> str:
+    """What is embedded for a chunk: its (shortened) title, a newline, its normalised text."""
+    return f"{title}\n{normalise(text)}" if title else normalise(text)
+
+
 def _fit(article: Article, title: str, start: int, end: int, embedder, size: int, limit: int) -> list[Chunk]:
     text = article.text[start:end]
-    embed_text = f"{title}\n{normalise(text)}" if title else normalise(text)
-    if embedder.count_tokens(embed_text) <= limit:
+    embedded = embed_text(title, text)
+    if embedder.count_tokens(embedded) <= limit:
         return [Chunk(id=f"{article.id}:{start}-{end}", article_id=article.id, ordinal=0,
-                      start=start, end=end, text=text, embed_text=embed_text)]
+                      start=start, end=end, text=text, embed_text=embedded)]
     # Token counts of pieces are not perfectly additive: split this span again, smaller.
     smaller = max(8, size * 3 // 4)
     if smaller >= size or end - start < 4:

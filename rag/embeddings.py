@@ -153,7 +153,16 @@ class _WordPieceCounter:
 
 
 class _CachedQueries:
-    """Remembers recent query vectors: retrieval and answering embed the same question."""
+    """Remembers recent query vectors (retrieval and answering embed the same question), and loads
+    the model once on first use, even when two threads ask first (`_load_once`)."""
+
+    def _load_once(self, attr: str, make):
+        """`self.<attr>`, made by `make()` the first time under the instance's `_load_lock`."""
+        if getattr(self, attr) is None:
+            with self._load_lock:
+                if getattr(self, attr) is None:
+                    setattr(self, attr, make())
+        return getattr(self, attr)
 
     def embed_query(self, text: str) -> np.ndarray:
         """One unit-length float32 vector for a question (cached)."""
@@ -190,11 +199,7 @@ class OnnxEmbedder(_CachedQueries):
     @property
     def session(self):
         """The onnxruntime session, loaded once even when two threads ask first."""
-        if self._session is None:
-            with self._load_lock:
-                if self._session is None:
-                    self._session = onnx_session(prepared_onnx_model(self.cache_dir), self.threads)
-        return self._session
+        return self._load_once("_session", lambda: onnx_session(prepared_onnx_model(self.cache_dir), self.threads))
 
     @cached_property
     def _tokenizer(self):
@@ -250,16 +255,15 @@ class StaticEmbedder(_CachedQueries):
     @property
     def model(self):
         """model2vec's StaticModel over the packaged vectors, loaded once (nothing is downloaded)."""
-        if self._model is None:
-            with self._load_lock:
-                if self._model is None:
-                    from model2vec import StaticModel
-                    from safetensors.numpy import load_file
-                    from tokenizers import Tokenizer
+        return self._load_once("_model", self._load)
 
-                    vectors = load_file(str(self.folder / "model.safetensors"))["embeddings"].astype(np.float32)
-                    self._model = StaticModel(vectors, Tokenizer.from_file(str(self.folder / "tokenizer.json")), normalize=True)
-        return self._model
+    def _load(self):
+        from model2vec import StaticModel
+        from safetensors.numpy import load_file
+        from tokenizers import Tokenizer
+
+        vectors = load_file(str(self.folder / "model.safetensors"))["embeddings"].astype(np.float32)
+        return StaticModel(vectors, Tokenizer.from_file(str(self.folder / "tokenizer.json")), normalize=True)
 
     @property
     def dim(self) -> int:
@@ -303,20 +307,19 @@ class TorchEmbedder(_CachedQueries):
     @property
     def model(self):
         """The sentence-transformers model, loaded once even when two threads ask first."""
-        if self._model is None:
-            with self._load_lock:
-                if self._model is None:
-                    try:
-                        from sentence_transformers import SentenceTransformer
-                    except ImportError:
-                        raise ConfigError("RAG_EMBEDDING_RUNTIME=torch needs the torch extra: pip install 'news-rag[torch]'") from None
-                    from transformers.utils import logging as hf_logging
+        return self._load_once("_model", self._load)
 
-                    hf_logging.disable_progress_bar()
-                    model = SentenceTransformer(str(self.path), device="cpu")
-                    model.max_seq_length = self.window
-                    self._model = model
-        return self._model
+    def _load(self):
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError:
+            raise ConfigError("RAG_EMBEDDING_RUNTIME=torch needs the torch extra: pip install 'news-rag[torch]'") from None
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+        model = SentenceTransformer(str(self.path), device="cpu")
+        model.max_seq_length = self.window
+        return model
 
     @cached_property
     def _counter(self) -> _WordPieceCounter:

@@ -263,7 +263,7 @@ def aggregate(rows: list[dict]) -> dict:
     out["answerable_refused"] = M.mean(float(r["refused"]) for r in answered if r["answerable"])
     shown = [r for r in answered if r["answerable"] and not r["refused"]]
     supported = [r for r in shown if r.get("verdicts") and r["verdicts"][0] == "supported"]
-    out["shown_supported"] = M.mean(float(r in supported) for r in shown)
+    out["shown_supported"] = len(supported) / len(shown) if shown else None
     out["supported_right"] = M.mean(r.get("answer_contains_gold") for r in supported)
     out["both_sides_cited"] = M.mean(float(len({c["article_id"] for c in r["citations"]}) >= 2) for r in shown)
     out["support_rate"] = M.support_rate(v for r in answered for v in r.get("verdicts", []))
@@ -273,6 +273,11 @@ def aggregate(rows: list[dict]) -> dict:
     return out
 
 
+def scoped_floors(floors: dict) -> dict:
+    """A floors file as {scope: {metric: floor}} (a flat {metric: floor} is the scope "all")."""
+    return floors if all(isinstance(v, dict) for v in floors.values()) else {"all": floors}
+
+
 def floor_checks(result: dict, floors: dict) -> list[dict]:
     """Each committed floor against the run: {metric, scope, value, floor, ok, margin}.
 
@@ -280,9 +285,8 @@ def floor_checks(result: dict, floors: dict) -> list[dict]:
     "all" or a question type ("comparison_query"). CEILING_KEYS are ceilings; a margin is how far the
     value is on the good side of its floor (negative: failed by that much).
     """
-    scoped = floors if all(isinstance(v, dict) for v in floors.values()) else {"all": floors}
     checks = []
-    for scope, metrics in scoped.items():
+    for scope, metrics in scoped_floors(floors).items():
         if scope != "all" and scope not in result["by_type"]:
             raise ConfigError(f"floors name the question type {scope!r}, which this gold file does not have "
                               f"({', '.join(result['by_type']) or 'none'}); fix the floors file")

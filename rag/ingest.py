@@ -302,7 +302,7 @@ def reembed(corpus: Corpus, progress: Callable[[str, int, int], None] | None = N
     """
     import uuid
 
-    from .chunking import embed_title
+    from .chunking import embed_text, embed_title
     from .store import VectorStore
 
     with corpus.write_lock:
@@ -319,9 +319,7 @@ def reembed(corpus: Corpus, progress: Callable[[str, int, int], None] | None = N
             texts, metas = [], []
             for _, aid, ordinal, start, end in part:
                 art = arts[aid]
-                title = embed_title(art.title, embedder)
-                body = normalise(art.text[start:end])  # exactly what ingest embedded (chunking.py)
-                texts.append(f"{title}\n{body}" if title else body)
+                texts.append(embed_text(embed_title(art.title, embedder), art.text[start:end]))  # as ingest embedded it
                 metas.append(chunk_metadata(art, _Span(start, end, ordinal)))
             vecs = embedder.embed_documents(texts)
             dim = int(vecs.shape[1])

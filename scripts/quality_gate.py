@@ -85,8 +85,9 @@ def main() -> int:
     p.add_argument("--self-check", action="store_true", help="Also show the gate fails a worse retriever and a never-refusing answerer.")
     p.add_argument("--json", type=Path, help="Write the gate run (metrics, per question) here.")
     args = p.parse_args()
-    floors = json.loads(args.floors.read_text())
-    floors = floors if all(isinstance(v, dict) for v in floors.values()) else {"all": floors}
+    from rag.evaluate import scoped_floors
+
+    floors = scoped_floors(json.loads(args.floors.read_text()))
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="rag-gate-") as tmp:
         corpus = open_slice(args.data_dir or Path(tmp) / "data")

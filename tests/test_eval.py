@@ -70,5 +70,10 @@ def test_cli_eval_writes_report_and_compare(tmp_path):
     assert p.returncode == 0, p.stderr
     p = subprocess.run(RAG + ["eval", "compare", str(tmp_path / "a.json"), str(tmp_path / "b.json")], env=env, capture_output=True, text=True, timeout=60)
     assert p.returncode == 0 and "hits_at_4" in p.stdout and "delta = B − A" in p.stdout
+    slower = json.loads((tmp_path / "a.json").read_text())
+    slower["metrics"]["latency_p50_ms"] += 1234.4
+    (tmp_path / "c.json").write_text(json.dumps(slower))
+    p = subprocess.run(RAG + ["eval", "compare", str(tmp_path / "a.json"), str(tmp_path / "c.json")], env=env, capture_output=True,
+                       text=True, timeout=60)
     lat = next(line for line in p.stdout.splitlines() if "latency_p50_ms" in line)
-    assert lat.rstrip(" │").endswith(("ms", "–")) and "." not in lat.split("│")[-2]  # whole milliseconds, signed
+    assert "+1234 ms" in lat  # whole milliseconds, signed as B - A

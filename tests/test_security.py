@@ -224,6 +224,12 @@ def test_api_arguments_are_validated_with_one_line_errors(read_only_app):
             c.predict(*args, api_name=api)
 
 
+def test_a_failure_inside_gradio_reaches_the_client_with_its_reason(read_only_app):
+    url = read_only_app[0]
+    body = _call(url, "ask", [])  # too few arguments: Gradio refuses before any handler runs
+    assert "event: error" in body and "didn't receive enough input values" in body
+
+
 def test_filter_matching_no_article_says_so(read_only_app):
     from gradio_client import Client
 
