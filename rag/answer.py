@@ -19,13 +19,13 @@ from .contract import REFUSAL, Answer, to_sources
 from .corpus import Corpus
 from .errors import RagError
 from .llm import ChatLLM, Generator, LLMError, Outcome
+from .followup import is_follow_up, rewrite
 from .offline import OfflineAnswerer
 from .prompts import load_prompt
 from .retrieve import Retriever
 from .settings import Settings
 
 __all__ = ["Answer", "Answerer", "ChatGenerator", "OfflineAnswerer", "REFUSAL", "answer", "stream_answer", "to_sources"]
-_PRONOUN = re.compile(r"\b(they|them|their|it|its|this|that|these|those|he|she|his|her|him|there)\b", re.I)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -108,29 +108,27 @@ class ChatGenerator:
 # Entry point
 # ---------------------------------------------------------------------------------------------
 
-def _last_user_question(history: list[dict] | None) -> str | None:
-    for msg in reversed(history or []):
-        if msg.get("role") == "user":
-            content = msg.get("content")
-            if isinstance(content, list):  # Gradio 6 content parts
-                content = " ".join(p.get("text", "") for p in content if isinstance(p, dict))
-            return str(content or "").strip() or None
-    return None
+def message_text(msg: dict) -> str:
+    """A chat message's text (Gradio 6 sends content as a list of parts)."""
+    content = msg.get("content")
+    if isinstance(content, list):
+        content = " ".join(p.get("text", "") for p in content if isinstance(p, dict))
+    return str(content or "").strip()
+
+
+def chat_turns(history: list[dict] | None) -> list[tuple[str, str]]:
+    """The history as (question, answer) turns, oldest first."""
+    turns: list[tuple[str, str]] = []
+    for msg in history or []:
+        if msg.get("role") == "user" and message_text(msg):
+            turns.append((message_text(msg), ""))
+        elif msg.get("role") == "assistant" and turns and not turns[-1][1]:
+            turns[-1] = (turns[-1][0], message_text(msg))
+    return turns
 
 
 def _history_text(history: list[dict]) -> str:
-    lines = []
-    for msg in history[-6:]:
-        content = msg.get("content")
-        if isinstance(content, list):
-            content = " ".join(p.get("text", "") for p in content if isinstance(p, dict))
-        lines.append(f"{msg.get('role', 'user')}: {' '.join(str(content or '').split())[:600]}")
-    return "\n".join(lines)
-
-
-def is_follow_up(question: str) -> bool:
-    """A question that leans on the conversation: pronouns or a very short question."""
-    return bool(_PRONOUN.search(question)) or len(question.split()) <= 3
+    return "\n".join(f"{msg.get('role', 'user')}: {' '.join(message_text(msg).split())[:600]}" for msg in history[-6:])
 
 
 class Answerer:
@@ -165,9 +163,9 @@ class Answerer:
                           latency_ms=round((time.perf_counter() - t0) * 1000, 1))
         notice = ""
         standalone, search_filters = question, filters
-        previous = _last_user_question(history)
-        if previous and is_follow_up(question):
-            standalone, search_filters, notice = self._resolve_follow_up(question, previous, history, filters, k, use_llm)
+        turns = chat_turns(history)
+        if turns and is_follow_up(question):
+            standalone, search_filters, notice = self._resolve_follow_up(question, turns, history, filters, k, use_llm)
         hits = self.retriever.search(standalone, k, filters=search_filters)  # once: our errors are never LLM failures
         sources_ = to_sources(hits, self.corpus)
         context = standalone if standalone != question else None
@@ -189,6 +187,10 @@ class Answerer:
         result.llm_raw = result.llm_raw or raw
         result.fallback = fallbacks[0] if fallbacks else ""
         result.hits = hits
+        if result.refused and filters.active:
+            # The answer may sit in articles the filters hide: say which were on.
+            result.notice = (result.notice.rstrip(". ") + f"; only articles {filters.describe()} were searched: "
+                             "clear the filters to search every article").strip("; ")
         result.notice = (notice + result.notice).strip()
         result.standalone_question = standalone if standalone != question else ""
         result.latency_ms = round((time.perf_counter() - t0) * 1000, 1)
@@ -231,18 +233,19 @@ class Answerer:
                 return result, "", ""
             _at_most_weak(result)
             return result, "", f"the answer does not name {second.short_answer}, which the closest passage gives; check the sources. "
-        theirs = [(c["article_id"], c["start"], c["end"]) for c in second.citations]
+        theirs = [(c["article_id"], c["start"], c["end"]) for c in second.citations if c.get("field") != "title"]
         if any(c["article_id"] == a and c["start"] < e and s < c["end"] for c in result.citations for a, s, e in theirs):
             return result, "", ""
         _at_most_weak(result)
         return result, "", "the answer quotes other passages than the ones closest to the question; check the sources. "
 
-    def _resolve_follow_up(self, question, previous, history, filters, k, use_llm):
+    def _resolve_follow_up(self, question, turns, history, filters, k, use_llm):
         """(standalone question, filters to search with, notice) for a follow-up question.
 
         With an LLM the question is condensed; offline, or when condensing fails or returns the
-        question unchanged, it is searched within the previous question's articles with the
-        previous question's words added.
+        question unchanged, its pronouns are replaced by the earlier turns' names (rag/followup.py);
+        when none can be, it is searched within the previous question's articles with the previous
+        question's words added.
         """
         notice = ""
         if use_llm and self.chat:
@@ -252,7 +255,11 @@ class Answerer:
                     return condensed, filters, ""
                 notice = "the LLM returned the follow-up unchanged; used the previous question's articles instead. "
             except LLMError as exc:
-                notice = f"{exc.notice} while condensing the follow-up; used the previous question's articles instead. "
+                notice = f"{exc.notice} while condensing the follow-up; resolved it offline instead. "
+        written = rewrite(question, turns, self.retriever.known_sources())
+        if written and written.strip().lower() != question.strip().lower():
+            return written, filters, notice
+        previous = turns[-1][0]
         prev_hits = self.retriever.search(previous, k, filters=filters)
         if prev_hits:
             filters = replace(filters, article_ids=tuple(sorted({h.article_id for h in prev_hits})))

@@ -112,6 +112,11 @@ class Briefing:
         if self.notice:
             lines += [f"> {t(self.notice)}", ""]
         lines += ["## Key points", ""]
+        if self.backend.startswith("llm:"):
+            # Only the key points are written by the model; every other section quotes the articles.
+            lines += [f"_Key points written by the LLM ({t(self.backend[4:])}) from the cited passages: each citation was "
+                      "checked, and a source's attribution the model dropped is put back in brackets. The sections below "
+                      "quote the articles._", ""]
         for theme, pts in self.key_points:
             lines.append(f"**{t(theme)}**")
             lines += [f"- {t(p.text)} {cite(p)}" for p in pts]

@@ -82,6 +82,7 @@ class Sentence:
     spans: dict[int, tuple[int, int]] = field(default_factory=dict)  # source number -> best span
     repaired: bool = False  # its citation was replaced by the source that supports it
     role: str = ""  # offline answers: "short_answer", "yes_no" or "" (quoted evidence)
+    in_title: bool = False  # its spans are offsets in the article's title (a headline cited), not its text
     label: str = ""  # shown before the sentence: the outlet whose side it quotes ("" when none)
 
 
@@ -255,7 +256,55 @@ def validate(answer: str, sources: list[Source], embedder, mark_unsupported: boo
     judge(sentences, sources, embedder)
     if repair:
         repair_citations(sentences, sources, embedder)
+    for s in sentences:
+        if s.verdict != UNSUPPORTED:
+            s.text = keep_attribution(s.text, [sources[n - 1].article_text[a:b] for n, (a, b) in s.spans.items()])
     return assemble(sentences, sources, removed, mark_unsupported)
+
+
+_SAYING = (r"(?:has |have |had )?(?:alleged|alleges|said|says|claimed|claims|reported|reports|argued|argues|warned|warns|"
+           r"stated|states|insisted|insists|estimated|estimates|believes|believed|accused|accuses|told [\w ]{1,30}?)")
+_WHO = r"(?:the\s+)?(?:[A-Z][\w'’.&-]*\s+(?:of\s+(?:the\s+)?)?)*(?!(?:has|have|had)\b)[\w'’.&-]+"
+# "..., the Pentagon has alleged." / "..., the agency said in a press release on Tuesday."
+_SAID_AFTER = re.compile(rf",\s*(?P<phrase>(?P<who>{_WHO})\s+{_SAYING}\b[^,.;]{{0,60}})[.!?\"”’]*\s*$")
+# "According to the Washington Free Beacon, ..." / "... according to court documents."
+_ACCORDING = re.compile(rf"(?P<phrase>according to (?P<who>{_WHO}))", re.I)
+# "The Pentagon alleged that ..." / "Prosecutors said ..."
+_SAID_BEFORE = re.compile(rf"^\s*(?P<phrase>(?P<who>{_WHO})\s+{_SAYING})\s+(?:that\s+)?", re.M)
+_ATTRIBUTING = re.compile(r"\b(?:alleg\w*|claim\w*|accord\w*|said|says|report\w*|told|accus\w*|argu\w*|warn\w*|"
+                          r"stat(?:ed|es)|insist\w*|estimat\w*|believ\w*)\b", re.I)
+
+
+_PRONOUNS = {"it", "this", "that", "which", "he", "she", "they", "we", "i", "you", "who"}
+
+
+def attribution(text: str) -> tuple[str, str] | None:
+    """(phrase, who) when a source sentence attributes its claim: "the Pentagon has alleged" (who: "the
+    Pentagon"), "according to the Washington Free Beacon"; None when it states it as fact."""
+    for pattern in (_ACCORDING, _SAID_AFTER, _SAID_BEFORE):
+        m = pattern.search(text)
+        if m and m.group("who").lower() not in _PRONOUNS:  # "He said": who "he" is, the sentence does not say
+            phrase = " ".join(m.group("phrase").split())
+            return phrase[:1].lower() + phrase[1:] if phrase.startswith("According") else phrase, m.group("who")
+    return None
+
+
+def keep_attribution(written: str, quoted: list[str]) -> str:
+    """`written` with its source's attribution put back when it dropped it: a sentence restating "militias
+    exploit US funds, the Pentagon has alleged" as fact becomes "... (the Pentagon has alleged)". Kept as
+    written when it already names who says it or uses a reporting verb."""
+    for text in quoted:
+        found = attribution(" ".join(text.split()))
+        if not found:
+            continue
+        phrase, who = found
+        head = re.findall(r"[\w'’-]+", who)[-1].lower()
+        if head in written.lower() or _ATTRIBUTING.search(written):
+            return written
+        body = written.rstrip()
+        end = re.search(r"[.!?]?$", body)
+        return body[:end.start()] + f" ({phrase})" + body[end.start():]
+    return written
 
 
 def repair_citations(sentences: list[Sentence], sources: list[Source], embedder) -> int:
@@ -289,15 +338,19 @@ def assemble(sentences: list[Sentence], sources: list[Source], removed: list[int
     citations = []
     for old in order:
         src = sources[old - 1]
-        spans = [s.spans[old] for s in sentences if old in s.spans]
+        spans = [s.spans[old] for s in sentences if old in s.spans and not s.in_title]
+        title_spans = [s.spans[old] for s in sentences if old in s.spans and s.in_title]
+        in_title = bool(title_spans) and not spans  # only the headline is cited: the span is in the title
+        spans = spans or title_spans
         start = min(a for a, _ in spans) if spans else src.start
         end = max(b for _, b in spans) if spans else src.end
         verdicts = [s.verdict for s in sentences if old in s.cites]
         support = max(verdicts, key=_LEVELS.index) if verdicts else UNSUPPORTED
         citations.append({"n": renum[old], "article_id": src.article_id, "title": src.title, "source": src.source,
-                          "published_at": src.published_at, "url": src.url, "quote": src.article_text[start:end],
+                          "published_at": src.published_at, "url": src.url,
+                          "quote": (src.title if in_title else src.article_text)[start:end],
                           "start": start, "end": end, "support": support,
-                          "passage_start": src.start, "passage_end": src.end})
+                          "passage_start": src.start, "passage_end": src.end} | ({"field": "title"} if in_title else {}))
     parts = []
     for s in sentences:
         s.cites = [renum[n] for n in s.cites]

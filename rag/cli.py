@@ -273,7 +273,8 @@ def print_answer(result) -> None:
         meta = term_text(", ".join(x for x in (c["source"], c["published_at"]) if x))
         label = VERDICT_LABELS.get(c["support"], c["support"])
         out.print(f"[bold]\\[{c['n']}][/bold] {term_text(c['title'])}" + (f" ({meta})" if meta else "") + f" [dim]{label}[/dim]", highlight=False)
-        out.print(f"    \u201c{term_text(' '.join(c['quote'].split()))}\u201d", highlight=False)
+        where = " [dim](the headline)[/dim]" if c.get("field") == "title" else ""
+        out.print(f"    \u201c{term_text(' '.join(c['quote'].split()))}\u201d{where}", highlight=False)
         if safe_url(c["url"]):
             out.print(f"    {term_text(c['url'])}", highlight=False)
     if result.leads:
@@ -373,14 +374,26 @@ def ui(host: str = typer.Option(None, "--host", help="Bind address (default 127.
 
     A non-loopback --host needs a login (--auth/--auth-file) or --read-only.
     """
-    from .errors import RagError
+    from ui.loading import try_loading_page
 
+    from .errors import RagError
+    from .safe import is_loopback
+
+    s = state.settings
+    bind = host or s.ui_host
+    # The "starting…" page goes up first (the app takes seconds to import), but only where the app
+    # itself may be served: loopback, or with a login or read-only.
+    allowed = is_loopback(bind) or any((auth, auth_file, read_only, s.ui_auth, s.ui_auth_file, s.ui_read_only))
+    loading = try_loading_page(bind, port or s.ui_port) if allowed else None
     try:
         from ui.app import launch
 
-        launch(state.settings, host, port, auth, block=True, auth_file=auth_file, read_only=read_only or None)
+        launch(s, host, port, auth, block=True, auth_file=auth_file, read_only=read_only or None, loading=loading)
     except RagError as exc:
         _fail(exc)
+    finally:
+        if loading is not None:
+            loading.stop()
 
 
 llm_app = typer.Typer(add_completion=False, no_args_is_help=True, help="The configured LLM endpoint.")

@@ -54,6 +54,8 @@ def answer_markdown(a: Answer) -> str:
     from .safe import md_readable as md_text, safe_url
 
     lines = [f"**Q:** {md_text(a.question)}", ""]
+    if a.standalone_question:
+        lines[1:1] = ["", f"_Searched as: {md_text(a.standalone_question)}_"]
     if a.refused:
         lines.append(md_text(a.answer) + (f" ({md_text(a.notice)})" if a.notice else ""))
         if a.leads:
@@ -72,7 +74,8 @@ def answer_markdown(a: Answer) -> str:
         meta = ", ".join(md_text(x) for x in (c["source"], c["published_at"]) if x)
         url = safe_url(c["url"])
         link = " <" + url.replace(" ", "%20").replace("<", "%3C").replace(">", "%3E") + ">" if url else ""
-        lines.append(f"{c['n']}. {md_text(c['title'])}" + (f" — {meta}" if meta else "") + link)
+        lines.append(f"{c['n']}. {md_text(c['title'])}" + (f" — {meta}" if meta else "") + link
+                     + (" (the headline is the evidence)" if c.get("field") == "title" else ""))
     return "\n".join(lines) + "\n"
 
 

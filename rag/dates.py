@@ -133,14 +133,17 @@ def find_dates(text: str, fallback: str = "") -> str:
     return fallback
 
 
-_TIME_WORDS = re.compile(rf"\b(({'|'.join(MONTHS)})\b|(19|20)\d\d\b|(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b"
-                         r"|yesterday|today|last (week|month|year))", re.I)
+# Month and weekday names only with their capital ("may" is a verb); relative words in any case.
+_TIME_WORDS = re.compile(rf"\b(?:({'|'.join(m.capitalize() for m in MONTHS)})\b|(19|20)\d\d\b"
+                         r"|(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b"
+                         r"|(?i:yesterday|today|last (?:week|month|year)))")
+_MONTH_DAY = re.compile(rf"\b(?:{_MONTH_RE})\s+\d{{1,2}}(?:st|nd|rd|th)?\b(?!,?\s*\d)")  # "September 21" without a year
 
 
 def time_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) of each date or time phrase the text states, most precise first where they overlap."""
     spans: list[tuple[int, int]] = []
-    for pat in _STATED[:3]:
+    for pat in (*_STATED[:3], _MONTH_DAY):
         spans += [(m.start(), m.end()) for m in pat.finditer(text)]
     spans += [(m.start(), m.end()) for m in _TIME_WORDS.finditer(text)]
     out: list[tuple[int, int]] = []

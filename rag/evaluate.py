@@ -27,6 +27,7 @@ from .answer import Answerer
 from .corpus import Corpus
 from .errors import ConfigError, IngestError
 from .loaders import read_regular
+from .offline import question_kind
 from .prompts import prompt_hashes
 from .retrieve import Retriever
 from .safe import CSP_META, md_text
@@ -36,9 +37,9 @@ MAX_GOLD_BYTES = 64 * 2**20  # MultiHop-RAG's full query file is 2 MB
 METRIC_KEYS = ["hits_at_4", "hits_at_10", "mrr_at_10", "map_at_10", "citation_recall", "citation_precision",
                "answer_keyword_accuracy", "answer_contains_gold", "answer_upstream_lenient", "refusal_recall",
                "refusal_precision", "answerable_refused", "shown_supported", "supported_right", "both_sides_cited",
-               "support_rate", "latency_p50_ms", "latency_p95_ms"]
+               "kind_right", "wrong_kind_supported", "follow_up_resolved", "support_rate", "latency_p50_ms", "latency_p95_ms"]
 # Figures where lower is better: a floors file gives ceilings for these.
-CEILING_KEYS = {"answerable_refused", "latency_p50_ms", "latency_p95_ms"}
+CEILING_KEYS = {"answerable_refused", "wrong_kind_supported", "latency_p50_ms", "latency_p95_ms"}
 
 
 METRIC_HELP = {
@@ -57,6 +58,9 @@ METRIC_HELP = {
     "shown_supported": "share of answered questions whose first sentence is badged supported",
     "supported_right": "share of those badged-supported answers containing the gold answer",
     "both_sides_cited": "share of answered questions citing two or more articles (comparisons need both sides)",
+    "kind_right": "share of answers whose short answer is of the kind asked (person, organisation, date, place, money, count)",
+    "wrong_kind_supported": "share of answers badged supported whose short answer is not of the kind asked (lower is better)",
+    "follow_up_resolved": "share of follow-ups whose searched question holds the referent of the gold rewrite",
     "support_rate": "share of answer sentences shown as supported",
     "latency_p50_ms": "median answer time in milliseconds",
     "latency_p95_ms": "95th-percentile answer time in milliseconds",
@@ -85,6 +89,14 @@ class GoldQuestion:
     answer: str | None = None
     answer_keywords: list[list[str]] = field(default_factory=list)
     question_type: str = ""
+    answer_kind: str = ""  # person | organisation | date | place | money | count: the form the short answer must have
+    history: list[dict] = field(default_factory=list)  # earlier turns [{"question", "answer"}]: this is a follow-up
+    rewrite: str = ""  # the follow-up written as a standalone question (gold)
+
+    def messages(self) -> list[dict]:
+        """The earlier turns as chat messages (user question, assistant answer)."""
+        return [m for t in self.history for m in ({"role": "user", "content": t["question"]},
+                                                   {"role": "assistant", "content": t.get("answer", "")})]
 
 
 def shipped_gold_dir() -> Path:
@@ -139,8 +151,24 @@ def load_gold(path: str | Path) -> list[GoldQuestion]:
             raise ConfigError(f"{p}:{n}: each line needs an object with 'question'")
         out.append(GoldQuestion(id=str(q.get("id", n)), question=q["question"], answerable=bool(q.get("answerable", True)),
                                 gold_citations=q.get("gold_citations", []), answer=q.get("answer"),
-                                answer_keywords=q.get("answer_keywords", []), question_type=q.get("question_type", "")))
+                                answer_keywords=q.get("answer_keywords", []), question_type=q.get("question_type", ""),
+                                answer_kind=q.get("answer_kind", ""), history=_turns(p, n, q.get("history", [])),
+                                rewrite=q.get("rewrite", "")))
     return out
+
+
+def _turns(path: Path, line: int, history) -> list[dict]:
+    """A gold line's earlier turns, checked: a list of {"question", "answer"?}."""
+    if not isinstance(history, list) or not all(isinstance(t, dict) and isinstance(t.get("question"), str) for t in history):
+        raise ConfigError(f"{path}:{line}: 'history' must be a list of {{\"question\": ..., \"answer\": ...}} turns")
+    return history
+
+
+def question_type(gq: GoldQuestion) -> str:
+    """A gold question's type when the file gives none: what it asks for ("who", "when", "how much"...), or "unanswerable"."""
+    if not gq.answerable:
+        return "unanswerable"
+    return {"count": "how many", "number": "how much", "money": "how much", "yesno": "yes/no"}.get(q := question_kind(gq.question), q)
 
 
 def resolve_gold(corpus: Corpus, gq: GoldQuestion, cache: dict) -> list[tuple[str, int, int]]:
@@ -187,7 +215,7 @@ def evaluate(corpus: Corpus, gold_path: str | Path, k: int = 10, limit: int = 0,
     for i, gq in enumerate(questions, 1):
         gold = resolve_gold(corpus, gq, cache)
         facts = [g["quote"] for g in gq.gold_citations]
-        row: dict = {"id": gq.id, "question": gq.question, "question_type": gq.question_type or ("answerable" if gq.answerable else "unanswerable"),
+        row: dict = {"id": gq.id, "question": gq.question, "question_type": gq.question_type or question_type(gq),
                      "answerable": gq.answerable, "gold": gq.gold_citations, "gold_answer": gq.answer}
         if gq.answerable and facts:
             hits = retriever.search(gq.question, max(k, 10))
@@ -196,12 +224,19 @@ def evaluate(corpus: Corpus, gold_path: str | Path, k: int = 10, limit: int = 0,
                        mrr_at_10=M.mrr_at(texts, facts, 10), map_at_10=M.map_at(texts, facts, 10))
             row["retrieved"] = [{"article_id": h.article_id, "start": h.start, "end": h.end, "relevant": bool(M.relevant(h.text, facts))} for h in hits[:10]]
         if not retrieval_only:
-            a = answerer.ask(gq.question, use_llm=use_llm)
-            cited = [(c["article_id"], c["start"], c["end"]) for c in a.citations]
+            a = answerer.ask(gq.question, gq.messages() or None, use_llm=use_llm)
+            # A cited headline's offsets are in the title: never compared with spans of the text.
+            cited = [(c["article_id"], c["start"], c["end"]) for c in a.citations if c.get("field") != "title"]
             row.update(answer=a.answer, refused=a.refused, backend=a.backend, fallback=a.fallback, notice=a.notice, latency_ms=a.latency_ms,
                        **({"llm_raw": a.llm_raw} if a.llm_raw else {}),
                        citations=[{k2: c[k2] for k2 in ("n", "article_id", "title", "quote", "start", "end", "support")} for c in a.citations],
-                       verdicts=[s["verdict"] for s in a.sentences if not a.refused])
+                       verdicts=[s["verdict"] for s in a.sentences if not a.refused], short_answer=a.short_answer,
+                       searched=a.standalone_question or gq.question)
+            if gq.answer_kind and not a.refused:
+                right = M.of_kind(a.short_answer, gq.answer_kind)
+                row.update(kind_right=float(right), wrong_kind_supported=float(not right and row["verdicts"][:1] == ["supported"]))
+            if gq.rewrite:
+                row["follow_up_resolved"] = M.resolved_follow_up(row["searched"], gq.question, gq.rewrite)
             if gq.answerable:
                 row.update(citation_recall=M.citation_recall(gold, cited), citation_precision=M.citation_precision(gold, cited) if gold else None,
                            answer_keyword_accuracy=M.answer_keyword_accuracy(a.answer, gq.answer_keywords),
@@ -266,6 +301,8 @@ def aggregate(rows: list[dict]) -> dict:
     out["shown_supported"] = len(supported) / len(shown) if shown else None
     out["supported_right"] = M.mean(r.get("answer_contains_gold") for r in supported)
     out["both_sides_cited"] = M.mean(float(len({c["article_id"] for c in r["citations"]}) >= 2) for r in shown)
+    for key in ("kind_right", "wrong_kind_supported", "follow_up_resolved"):
+        out[key] = M.mean(r.get(key) for r in rows)
     out["support_rate"] = M.support_rate(v for r in answered for v in r.get("verdicts", []))
     lat = [r["latency_ms"] for r in answered]
     out["latency_p50_ms"] = M.percentile(lat, 50)
@@ -330,19 +367,27 @@ def floors_table(checks: list[dict], title: str):
     return t
 
 
-def metrics_table(result: dict, title: str):
-    """A Rich table of every metric, overall and per question type."""
+def metrics_table(result: dict, title: str, per_table: int = 5):
+    """Rich tables of every measured metric, overall and per question type (at most `per_table` types
+    a table, so a narrow terminal keeps the figures whole)."""
+    from rich.console import Group
     from rich.table import Table
 
     types = list(result["by_type"])
-    t = Table(title=title)
-    t.add_column("metric")
-    t.add_column("all", justify="right")
-    for ty in types:
-        t.add_column(ty, justify="right")
-    for key in METRIC_KEYS:
-        t.add_row(key, fmt(result["metrics"].get(key)), *(fmt(result["by_type"][ty].get(key)) for ty in types))
-    return t
+    keys = [k for k in METRIC_KEYS if result["metrics"].get(k) is not None
+            or any(result["by_type"][ty].get(k) is not None for ty in types)]
+    tables = []
+    for i in range(0, max(1, len(types)), per_table):
+        chunk = types[i:i + per_table]
+        t = Table(title=title if i == 0 else None)
+        t.add_column("metric")
+        t.add_column("all", justify="right")
+        for ty in chunk:
+            t.add_column(f"{ty} ({result['by_type'][ty]['n']})", justify="right")
+        for key in keys:
+            t.add_row(key, fmt(result["metrics"].get(key)), *(fmt(result["by_type"][ty].get(key)) for ty in chunk))
+        tables.append(t)
+    return tables[0] if len(tables) == 1 else Group(*tables)
 
 
 def fmt(v) -> str:
@@ -357,34 +402,38 @@ def write_report(result: dict, folder: Path) -> list[Path]:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import numpy as np
+    from matplotlib.ticker import MaxNLocator
 
+    plt.rcParams.update({"font.size": 12, "axes.titlesize": 14, "axes.labelsize": 12, "legend.fontsize": 11})
     folder.mkdir(parents=True, exist_ok=True)
     files = []
     types = list(result["by_type"])
     shown = [k for k in ("hits_at_4", "hits_at_10", "mrr_at_10", "citation_recall", "citation_precision",
-                         "answer_contains_gold", "refusal_recall", "support_rate")
+                         "answer_contains_gold", "kind_right", "follow_up_resolved", "refusal_recall", "support_rate")
              if any(result["by_type"][t].get(k) is not None for t in types)]
-    fig, ax = plt.subplots(figsize=(10, 4.5))
-    width = 0.8 / max(1, len(types))
-    for i, t in enumerate(types):
-        vals = [result["by_type"][t].get(k) or 0 for k in shown]
-        ax.bar([x + i * width for x in range(len(shown))], vals, width, label=f"{t} (n={result['by_type'][t]['n']})")
-    ax.set_xticks([x + width * (len(types) - 1) / 2 for x in range(len(shown))], shown, rotation=30, ha="right")
-    ax.set_ylim(0, 1.05)
-    ax.set_title("Metrics by question type")
-    # Legend under the plot: inside it covered the bars.
-    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.32), ncol=min(4, max(1, len(types))), frameon=False)
+    # A grid of question types (rows) by metrics (columns), each cell holding its figure: readable for
+    # two types or a dozen, where grouped bars turn into a thicket.
+    grid = np.array([[np.nan if result["by_type"][t].get(k) is None else result["by_type"][t][k] for k in shown] for t in types])
+    fig, ax = plt.subplots(figsize=(2.2 + 1.25 * len(shown), 1.6 + 0.55 * max(1, len(types))))
+    ax.imshow(np.ma.masked_invalid(grid), cmap="RdYlGn", vmin=0.0, vmax=1.0, aspect="auto")
+    for (i, j), v in np.ndenumerate(grid):
+        ax.text(j, i, "–" if np.isnan(v) else f"{v:.2f}", ha="center", va="center", fontsize=12)
+    ax.set_xticks(range(len(shown)), [k.replace("_", " ") for k in shown], rotation=30, ha="right")
+    ax.set_yticks(range(len(types)), [f"{t} (n={result['by_type'][t]['n']})" for t in types])
+    ax.set_title("Metrics per question type (0–1, higher is better)")
     fig.tight_layout()
     p = folder / "metrics_by_type.png"
     fig.savefig(p, dpi=110)
     plt.close(fig)
     files.append(p)
     lat = [r["latency_ms"] for r in result["questions"] if "latency_ms" in r]
-    fig, ax = plt.subplots(figsize=(7, 3.5))
-    ax.hist(lat or [0], bins=30, color="#4a7bd0")
+    fig, ax = plt.subplots(figsize=(8, 4))
+    ax.hist(lat or [0], bins=min(30, max(5, len(lat) // 3)), color="#4a7bd0")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # a count of questions, never 0.5
     ax.set_xlabel("answer latency (ms)")
     ax.set_ylabel("questions")
-    ax.set_title("Answer latency")
+    ax.set_title(f"Answer latency ({len(lat)} questions)")
     fig.tight_layout()
     p = folder / "latency.png"
     fig.savefig(p, dpi=110)

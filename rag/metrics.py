@@ -13,7 +13,8 @@ import re
 from statistics import median
 from typing import Iterable, Sequence
 
-from .text import normalise, squash
+from .bm25 import tokenize
+from .text import ORG_WORDS, PLACE_NAMES, normalise, squash
 
 Span = tuple[str, int, int]  # (article id, start, end)
 
@@ -103,6 +104,48 @@ def answer_upstream_lenient(answer: str, gold: str | None) -> float | None:
     if not gold:
         return None
     return 1.0 if set(gold.lower().split()) & set(answer.lower().split()) else 0.0
+
+
+# The kinds of short answer a gold file can ask for, each told by its form alone (not by the answerer's
+# own extraction): a stricter, simpler reading than the answerer's, so the two can disagree.
+_MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
+_DATE = re.compile(rf"\b(?:{_MONTHS}|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|(?:19|20)\d\d)\b"
+                   r"|\b(?:yesterday|today|last (?:week|month|year))\b", re.I)
+_MONEY = re.compile(r"[$£€¥]\s?\d|\d[\d,.]*\s*(?:thousand|million|billion|trillion)?\s*(?:dollars|euros|pounds|yen)\b", re.I)
+_COUNT = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
+                    r"hundreds?|thousands?|millions?|billions?|dozens?)\b", re.I)
+_CAPITALISED = re.compile(r"\b[A-Z][\w'’&.-]*|\b[a-z]{1,2}[A-Z]\w+")
+
+
+def of_kind(short: str, kind: str) -> bool:
+    """Whether a short answer has the form of `kind`: date, money, count, person, organisation, place."""
+    short = " ".join((short or "").split())
+    if not short:
+        return False
+    if kind == "date":
+        return bool(_DATE.search(short))
+    if kind == "money":
+        return bool(_MONEY.search(short))
+    if kind == "count":
+        return bool(_COUNT.search(short)) and not _MONEY.search(short) and "%" not in short
+    names = _CAPITALISED.findall(short)
+    if not names or _DATE.fullmatch(short) or _COUNT.match(short):
+        return False
+    place = short.lower().removeprefix("the ") in PLACE_NAMES
+    if kind == "place":
+        return True
+    if place:
+        return False  # "European Union" is not who or which company
+    if kind == "person":
+        return len(names) >= 2 and names[-1] not in ORG_WORDS and not short.isupper()
+    return kind == "organisation"
+
+
+def resolved_follow_up(searched: str, follow_up: str, gold_rewrite: str) -> float:
+    """1.0 when the question searched holds every word the gold rewrite adds to the follow-up (its
+    referent: "Binance", "Changpeng Zhao"), compared as stems without stop words."""
+    added = set(tokenize(gold_rewrite)) - set(tokenize(follow_up))
+    return 1.0 if added <= set(tokenize(searched)) else 0.0
 
 
 def refusal_recall(answerable: Sequence[bool], refused: Sequence[bool]) -> float | None:

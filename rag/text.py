@@ -100,7 +100,22 @@ _ABBREVIATIONS = {
 ORG_WORDS = {"Ministry", "Council", "Corps", "Brigade", "Police", "Division", "Committee", "Party", "Army", "Forces", "Department",
              "Agency", "Court", "Congress", "Senate", "Pentagon", "Company", "Inc", "Corp", "Bank", "University", "League", "Club",
              "Commission", "Administration", "Organization", "Union", "Group", "Embassy", "Beacon", "Times", "News", "Research",
-             "Capital", "Labs", "Exchange", "Foundation", "Institute", "Partners", "Ventures", "Holdings", "Technologies", "Media"}
+             "Capital", "Labs", "Exchange", "Foundation", "Institute", "Partners", "Ventures", "Holdings", "Technologies", "Media",
+             "Representatives", "Office", "Network", "Services", "Board", "Authority", "Association", "Systems", "Studios",
+             "Entertainment", "Airlines", "Motors", "Chronicle", "Journal", "Press", "Ltd", "LLC", "AI", "Reserve", "Fund"}
+# Countries, regions and cities that often stand where a person or company is asked for ("European Union").
+PLACE_NAMES = {p.lower() for p in (
+    "U.S", "U.S.", "US", "USA", "United States", "America", "EU", "European Union", "Europe", "UK", "U.K", "Britain", "England",
+    "France", "Germany", "Italy", "Spain", "Netherlands", "Austria", "Ireland", "China", "Japan", "India", "Russia", "Ukraine",
+    "Israel", "Gaza", "Iran", "Iraq", "Syria", "Canada", "Australia", "Mexico", "Brazil", "Turkey", "Africa", "South Africa",
+    "Asia", "Washington", "New York", "New York City", "California", "Texas", "Florida", "London", "Paris", "Berlin", "Munich",
+    "Tokyo", "Beijing", "Seattle", "San Francisco", "Silicon Valley", "Los Angeles", "Chicago", "Boston", "Baghdad", "Tehran",
+    "Istanbul", "Dubai", "Abu Dhabi", "Bahamas", "Hong Kong", "Singapore", "Sydney", "Melbourne", "Toronto", "Amsterdam",
+    "Brussels", "Geneva", "Manhattan", "Las Vegas", "Detroit", "Baltimore", "Johannesburg", "Frisco", "Dallas", "Houston",
+    "Atlanta", "Miami", "Denver", "Arkansas", "Delaware", "Virginia", "Ohio", "Michigan", "Georgia", "Korea", "South Korea",
+    "Taiwan", "Vietnam", "Indonesia", "Pakistan", "Saudi Arabia", "Qatar", "Egypt", "Lebanon", "Jordan", "Yemen", "Kenya",
+    "Nigeria", "Argentina", "Chile", "Colombia", "Poland", "Sweden", "Norway", "Denmark", "Finland", "Switzerland", "Portugal",
+    "Greece", "Belgium", "Scotland", "Wales", "New Zealand", "Stade de France", "Capitol Hill", "Wall Street")}
 
 
 @dataclass(frozen=True)

@@ -172,3 +172,15 @@ def test_an_llm_obeying_an_order_in_an_article_is_not_supported(make_corpus, tmp
     assert a.sentences[0]["verdict"] == "supported"
     offline = Answerer(corpus, settings).ask("Who is the exhibit's curator?", use_llm=False)
     assert "Maya Okafor" in offline.answer and not any("Ignore" in c["quote"] for c in offline.citations)
+
+
+def test_an_allegation_restated_as_fact_gets_its_attribution_back(answerer, llm):
+    llm.script({"content": "Iran-backed militia groups have been taking advantage of US taxpayers' money by aligning "
+                           "themselves with the Iraqi security forces [1]."})
+    a = answerer.ask("Who has been taking advantage of US taxpayers' money?")
+    assert a.backend == "llm:test-model", a.notice
+    assert "(the Pentagon has alleged)" in a.answer and "(the Pentagon has alleged)" in a.sentences[0]["text"]
+    # a sentence that already says who claims it is left as written
+    llm.script({"content": "The Pentagon alleges that Iran-backed militias exploit US taxpayers' money [1]."})
+    a = answerer.ask("Who has been taking advantage of US taxpayers' money?")
+    assert a.answer.count("Pentagon") == 1

@@ -119,3 +119,39 @@ def test_a_question_naming_outlets_is_embedded_once(make_corpus, tmp_path, monke
     assert {c["source"] for c in a.citations} == {"Sporting News", "TechCrunch"}  # both outlets' lists were searched
     assert seen.count(question) == 1
     assert not any("Chiefs to win" in t and t != question for t in seen)  # nor a hint-stripped variant of it
+
+
+def test_answers_are_of_the_kind_asked(make_corpus, tmp_path):
+    """A cost is answered with money, a count with the thing counted, never with another figure of the sentence."""
+    from rag import ingest
+
+    body = ("The new desalination plant in Port Esk cost 1.4 billion dollars to build, the water authority said. "
+            "It will supply 120 million litres of water a day to 300,000 homes. "
+            "The Port Esk plant opened in March 2024 and the authority employs 240 engineers at the site.")
+    path = tmp_path / "plant.json"
+    path.write_text(json.dumps([{"title": "Port Esk desalination plant opens", "source": "Coast Weekly",
+                                 "published_at": "2024-03-04T09:00:00+00:00", "url": "", "body": body}]), encoding="utf-8")
+    corpus = make_corpus()
+    ingest(corpus, [str(path)])
+    answerer = Answerer(corpus)
+    for question, short in [("How much did the desalination plant in Port Esk cost?", "1.4 billion dollars"),
+                            ("How many homes will the Port Esk desalination plant supply?", "300,000 homes"),
+                            ("How many engineers does the water authority employ at the Port Esk plant?", "240 engineers"),
+                            ("When did the Port Esk desalination plant open?", "March 2024")]:
+        a = answerer.ask(question, use_llm=False)
+        assert a.short_answer == short, (question, a.short_answer, a.notice)
+    # the kind asked is not in the article: refused, not answered with another figure
+    for question in ("How many pumps does the Port Esk desalination plant have?", "Where was the plant's chief engineer born?"):
+        a = answerer.ask(question, use_llm=False)
+        assert a.refused, (question, a.answer)
+
+
+def test_a_name_no_article_mentions_is_refused(slice_corpus):
+    a = Answerer(slice_corpus).ask("Who won the 2023 Tour de France?", use_llm=False)
+    assert a.refused and "mentions tour de france" in a.notice  # not "Stade de France" from a rugby report
+
+
+def test_a_refusal_under_filters_says_which_were_on(slice_corpus):
+    a = Answerer(slice_corpus).ask("Who won the 2023 Tour de France?", sources=["TechCrunch"], use_llm=False)
+    assert a.refused
+    assert "only articles from TechCrunch were searched" in a.notice and "clear the filters" in a.notice

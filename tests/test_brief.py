@@ -202,3 +202,25 @@ def test_a_name_runs_on_over_and():
 
     ents = find_entities("The Securities and Exchange Commission sued Binance and its chief Changpeng Zhao on Monday.")
     assert "Securities and Exchange Commission" in ents and "Exchange Commission" not in ents
+
+
+def test_llm_key_points_keep_attribution_and_are_marked_as_written_by_the_llm(seed_corpus):
+    """A recorded LLM note that states the Pentagon's allegation as fact gets the attribution back, and the
+    briefing says which part the LLM wrote, in the .md and in the terminal text."""
+    from rag import Corpus, Retriever
+
+    hits = Retriever(seed_corpus).search(TOPIC, k=40)
+    n = next(i for i, h in enumerate(hits, 1) if "the Pentagon has alleged" in h.text)
+    note = f"- Iran-backed militia groups have been taking advantage of US taxpayers' money by aligning with Iraqi security forces [{n}]."
+    server = ScriptedLLM()
+    try:
+        server.script({"content": note}, {"content": "## Militias\n" + note.replace(f"[{n}]", "[1]")})
+        settings = Settings(data_dir=seed_corpus.settings.data_dir, llm_base_url=server.url, llm_model="test-model", llm_timeout=5)
+        b = brief(Corpus(settings, embedder=seed_corpus.embedder), TOPIC, max_articles=1)
+        points = [p.text for _, ps in b.key_points for p in ps]
+        assert points and all("(the Pentagon has alleged)" in p for p in points), points
+        for text in (b.markdown(), b.text()):
+            assert "Key points written by the LLM (test-model)" in text
+            assert "&#" not in text
+    finally:
+        server.close()

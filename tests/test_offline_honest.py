@@ -53,7 +53,12 @@ def test_kind_words_need_not_appear_in_the_text():
 
 
 @pytest.mark.parametrize("question, kind", [
-    ("How many ships did the port handle?", "number"),
+    ("How many ships did the port handle?", "count"),
+    ("How much did the port cost?", "money"),
+    ("How much did the river rise?", "number"),
+    ("Since when has the port been open?", "when"),
+    ("By what margin did the port grow?", "number"),
+    ("What is the minister's salary?", "money"),
     ("What year did the war end?", "when"),
     ("Where is the harbour?", "where"),
     ("After the Fortune report on October 4, 2023, did TechCrunch report the same?", "yesno"),
@@ -67,6 +72,7 @@ def test_kind_spans_find_numbers_dates_and_names_not_in_the_question():
     said = {"how", "many", "ships"}
     text = "The port handled 40 ships in May 2023, the harbour master Ana Ruiz said."
     assert [text[a:b] for a, b in kind_spans("number", text, said)][0].startswith("40 ships")
+    assert [text[a:b] for a, b in kind_spans("count", text, said, unit={"ship"})] == ["40 ships"]
     assert [text[a:b] for a, b in kind_spans("when", text, said)] == ["May 2023"]
     assert "Ana Ruiz" in [text[a:b] for a, b in kind_spans("who", text, {"who"})]
 

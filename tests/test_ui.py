@@ -350,10 +350,94 @@ def test_library_search_and_per_row_delete_with_confirmation(page, tmp_path):
     expect(msg).to_have_text("")
     expect(table).to_contain_text("Ferry timetable changes for winter")  # cancel keeps it
     delete_cell.click()
+    expect(page.locator("#selected-article")).to_contain_text("Ferry timetable changes for winter")
     page.locator("#confirm-delete-btn").click()
     expect(msg).to_contain_text("deleted “Ferry timetable changes for winter”")
+    expect(page.locator("#selected-article")).to_have_text("")  # the deleted article is no longer "selected"
+    expect(page.locator("#delete-btn")).to_be_disabled()
     expect(table).not_to_contain_text("Ferry timetable changes for winter")
     page.locator("#library-search textarea").fill("")
     expect(table).to_contain_text("The threat of IRGC")  # only the confirmed row went
     last_header = table.locator("th").last.bounding_box()
     assert last_header and last_header["x"] + last_header["width"] <= 1280  # the delete column is on screen
+
+
+UNLABELLED_INPUTS_JS = """() => Array.from(document.querySelectorAll('input, textarea, select'))
+  .filter(el => el.type !== 'hidden' && el.offsetParent !== null)
+  .filter(el => !(el.getAttribute('aria-label') || '').trim() && !(el.labels && Array.from(el.labels).some(l => l.textContent.trim()))
+                && !el.getAttribute('aria-labelledby') && !(el.title || '').trim())
+  .map(el => el.outerHTML.slice(0, 120))"""
+
+
+def test_page_fits_1280x800_every_input_is_named_and_counts_agree(page):
+    from playwright.sync_api import expect
+
+    expect(page.locator("#backend-line")).to_contain_text("Ready")
+    # question box, Ask and the status line are in view without scrolling
+    for sel in ("#question textarea", "#ask-btn", "#backend-line"):
+        box = page.locator(sel).bounding_box()
+        assert box and box["y"] >= 0 and box["y"] + box["height"] <= 800, (sel, box)
+    # every visible field has an accessible name, in every tab (Gradio's date boxes have none of their own)
+    for tab in ("Ask", "Briefing", "Library", "Evaluate"):
+        page.get_by_role("tab", name=tab).click()
+        page.wait_for_timeout(300)
+        assert page.evaluate(UNLABELLED_INPUTS_JS) == [], tab
+    page.get_by_role("tab", name="Ask").click()
+    expect(page.get_by_role("textbox", name="Since").first).to_be_visible()  # the date box is named by its label
+    # the Library header counts the outlets the filter lists offer
+    stats = page.locator("#library-stats").inner_text()
+    page.get_by_role("tab", name="Ask").click()
+    page.locator("#ask-outlets input").click()
+    offered = page.get_by_role("option").count()
+    page.keyboard.press("Escape")
+    assert re.search(rf"\b{offered} outlets\b", stats), (stats, offered)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "ask-fold-1280x800.png"))
+
+
+def test_follow_up_shows_the_question_searched(page):
+    from playwright.sync_api import expect
+
+    ask(page, "Which militia is the most prominent of the PMF militias?")
+    chat = page.locator("#chat")
+    expect(chat).to_contain_text("Badr Corps")
+    ask(page, "Which attack was it responsible for?")
+    expect(chat).to_contain_text("Searched as: Which attack was Badr Corps responsible for?")
+    expect(chat).to_contain_text("Embassy")
+
+
+def test_rag_ui_shows_a_starting_page_at_once_then_the_app(browser, tmp_path):
+    """`rag ui` answers with a "starting" page before the app has loaded; the page opens the app by itself."""
+    import subprocess
+    import sys
+    import time
+    import urllib.error
+    import urllib.request
+
+    from playwright.sync_api import expect
+
+    port = free_port()
+    env = os.environ | {"RAG_DATA_DIR": str(tmp_path / "data")}
+    proc = subprocess.Popen([sys.executable, "-m", "rag.cli", "ui", "--port", str(port)], env=env, cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        first = None
+        deadline = time.time() + 60
+        while first is None and time.time() < deadline:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2)
+                first = "app"
+            except urllib.error.HTTPError as exc:
+                first = "starting" if exc.headers.get("X-Rag-Loading") else f"HTTP {exc.code}"
+            except OSError:
+                time.sleep(0.05)
+        assert first == "starting"  # the first thing served is the starting page, not a connection error
+        context = browser.new_context(viewport={"width": 1280, "height": 800})
+        pg = context.new_page()
+        pg.goto(f"http://127.0.0.1:{port}/")
+        expect(pg.get_by_role("status")).to_contain_text("Starting the app")
+        expect(pg.locator("#question textarea")).to_be_visible(timeout=90_000)  # reloaded into the app by itself
+        context.close()
+    finally:
+        proc.terminate()
+        proc.wait(30)

@@ -41,11 +41,13 @@ from rag.safe import is_loopback, md_text, safe_url
 from rag.settings import Settings
 
 from .guard import UploadGuard
+from .loading import LoadingPage
 
 log = logging.getLogger("rag.ui")
 EVAL_DIR = shipped_gold_dir()
 
 CSS = """
+#filter-chips { padding: 0 !important; min-height: 0 !important; }
 #sources-panel { max-height: 640px; overflow-y: auto; }
 .src-card { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 8px 10px; margin-bottom: 8px; }
 .src-card.active { border-color: #e0a800; box-shadow: 0 0 0 2px #ffe08a; }
@@ -85,6 +87,18 @@ document.addEventListener('click', function (e) {
   const m = card.querySelector('mark');
   if (m) m.scrollIntoView({block: 'nearest'});
 }, true);
+// Gradio's date boxes and a few others render an <input> with no accessible name: give each the
+// label its block shows, so screen readers (and the accessibility check) name every field.
+function labelInputs() {
+  document.querySelectorAll('.block input:not([aria-label]):not([type=hidden]), .block textarea:not([aria-label])').forEach(function (el) {
+    if (el.labels && el.labels.length && el.labels[0].textContent.trim()) return;
+    const block = el.closest('.block');
+    const span = block && block.querySelector('[data-testid="block-info"], .label-text, label span');
+    const text = span ? span.textContent.trim() : '';
+    if (text) el.setAttribute('aria-label', text);
+  });
+}
+new MutationObserver(labelInputs).observe(document.documentElement, {childList: true, subtree: true});
 </script>
 """
 
@@ -187,8 +201,9 @@ def context_html(text: str, start: int, end: int, width: int = 700, answer: tupl
 def render_answer(a: Answer) -> str:
     """Chat markdown: the short answer in bold, then each quoted sentence with citation links and a verdict badge."""
     # Only the markers, badges and bold are markup; every sentence is article (or LLM) text shown literally.
+    searched = f"_Searched as: {md_text(a.standalone_question)}_\n\n" if a.standalone_question else ""
     if a.refused:
-        msg = f"**{md_text(a.answer)}**"
+        msg = searched + f"**{md_text(a.answer)}**"
         if a.notice:
             msg += f" {md_text(a.notice[:1].upper() + a.notice[1:])}."
         if a.leads:
@@ -207,7 +222,7 @@ def render_answer(a: Answer) -> str:
             continue
         side = f"_{md_text(s['label'])}:_ " if s.get("label") else ""
         parts.append(f"{side}{md_text(s['text'])} {marks} {badge}" + ("\n\n" if side else " "))
-    return "".join(parts).strip()
+    return searched + "".join(parts).strip()
 
 
 def _card(anchor: str, heading: str, meta: str, url: str, badge: str, quote: str, context: str) -> str:
@@ -237,7 +252,10 @@ def render_sources(a: Answer, corpus: Corpus) -> str:
         art = corpus.catalog.article(c["article_id"])
         meta = " · ".join(html.escape(x) for x in (c["source"], c["published_at"]) if x)
         inner = (span["start"], span["end"]) if span.get("n") == c["n"] else None
-        ctx = context_html(art.text, c["start"], c["end"], answer=inner) if art else html.escape(c["quote"])
+        if c.get("field") == "title":  # the headline itself is the evidence: shown as the headline, span marked
+            ctx = f"<div class='src-headline'>Headline: {context_html(c['title'], c['start'], c['end'], answer=inner)}</div>"
+        else:
+            ctx = context_html(art.text, c["start"], c["end"], answer=inner) if art else html.escape(c["quote"])
         support = c["support"] if c["support"] in VERDICTS else "unsupported"
         badge = f"<span class='badge {support}' title='{VERDICT_HELP[support]}'>{VERDICT_LABELS[support]}</span>"
         cards.append(_card(f"cite-{c['n']}", f"[{c['n']}] {html.escape(c['title'])}", meta, safe_url(c["url"]), badge,
@@ -522,7 +540,10 @@ class App:
     def stats_md(self) -> str:
         s = self.corpus.catalog.stats()
         span = f"{s['date_from']} … {s['date_to']}" if s["date_from"] else "no dates"
-        return (f"**{s['articles']}** articles · **{s['chunks']}** chunks · **{len(s['sources'])}** outlets · {span} · "
+        # The same outlets the filter lists offer; articles without one are counted apart.
+        no_outlet = s["sources"].get("", 0)
+        outlets = f"**{len(s['sources']) - (1 if no_outlet else 0)}** outlets" + (f" (+{no_outlet} without one)" if no_outlet else "")
+        return (f"**{s['articles']}** articles · **{s['chunks']}** chunks · {outlets} · {span} · "
                 f"model {s['embedding_model'] or '—'}")
 
     def select_article(self, evt: gr.SelectData):
@@ -550,14 +571,16 @@ class App:
         if not isinstance(article_id, str) or not re.fullmatch(r"[0-9a-f]{16}", article_id or ""):
             raise gr.Error("article_id must be a stored article's 16-character id")
         art = self.corpus.catalog.article(article_id)
+        cleared = ("", "", gr.update(interactive=False), gr.update(visible=False))  # selection, its line, Delete, confirmation
         if art is None:
-            return "⚠ that article is no longer stored", self.library_rows(query), self.stats_md(), "", gr.update(visible=False)
+            return "⚠ that article is no longer stored", self.library_rows(query), self.stats_md(), *cleared
         self.corpus.delete([art.id])
-        return (f"deleted “{md_text(art.title)}”", self.library_rows(query), self.stats_md(), "", gr.update(visible=False))
+        return f"deleted “{md_text(art.title)}”", self.library_rows(query), self.stats_md(), *cleared
 
     # -- Evaluate ----------------------------------------------------------------------------
     def gold_choices(self) -> list[str]:
-        return sorted(p.name for p in EVAL_DIR.glob("*.jsonl"))
+        """The shipped gold files, the seed questions first (the quickest run)."""
+        return sorted((p.name for p in EVAL_DIR.glob("*.jsonl")), key=lambda n: (n != "seed.jsonl", n))
 
     def run_eval(self, shipped, uploaded, progress=gr.Progress()):
         """Run an evaluation on a shipped or uploaded gold file; metrics, plots, per-question rows."""
@@ -618,13 +641,16 @@ def build(app: App) -> gr.Blocks:
                         chips = gr.HTML("", elem_id="filter-chips")
                         # No LaTeX: a "$" in an article must stay a dollar sign. No copy button on messages:
                         # they hold the app's markup; "Copy or export" below gives clean Markdown.
-                        chat = gr.Chatbot(label="Chat", height=400, elem_id="chat", buttons=[], feedback_options=None,
+                        # Sized so the question, Ask and the status line sit above the fold at 1280×800.
+                        chat = gr.Chatbot(label="Chat", height=340, elem_id="chat", buttons=[], feedback_options=None,
                                           latex_delimiters=[], sanitize_html=True)
-                        question = gr.Textbox(label="Question", placeholder="Which Iraqi army divisions are named?", elem_id="question", lines=1)
-                        with gr.Row():
-                            ask_btn = gr.Button("Ask", variant="primary", elem_id="ask-btn")
-                            clear_btn = gr.Button("New conversation", elem_id="clear-btn")
-                        backend = gr.Markdown("Loading model…", elem_id="backend-line")
+                        with gr.Row(equal_height=True):
+                            question = gr.Textbox(label="Question", placeholder="Which Iraqi army divisions are named?",
+                                                  elem_id="question", lines=1, scale=5)
+                            ask_btn = gr.Button("Ask", variant="primary", elem_id="ask-btn", scale=1, min_width=90)
+                        with gr.Row(equal_height=True):
+                            backend = gr.Markdown("Loading model…", elem_id="backend-line")
+                            clear_btn = gr.Button("New conversation", elem_id="clear-btn", scale=0, min_width=170, size="sm")
                         with gr.Accordion("Copy or export the last answer", open=False, elem_id="export"):
                             answer_md = gr.Textbox(label="Answer as Markdown", lines=6, buttons=["copy"], interactive=False, elem_id="answer-md")
                             answer_file = gr.DownloadButton("Download answer (.md)", elem_id="answer-download", visible=False)
@@ -690,7 +716,7 @@ def build(app: App) -> gr.Blocks:
                 search.change(app.library_rows, [search], [table], api_name="ui_articles", api_visibility="private")
                 table.select(app.select_article, None, [selected, sel_msg, del_btn, del_msg, confirm_row], api_name="ui_select", api_visibility="private")
                 del_btn.click(app.ask_delete, [selected], [del_msg, confirm_row], api_name="ui_ask_delete", api_visibility="private")
-                confirm_btn.click(app.delete, [selected, search], [del_msg, table, stats, selected, confirm_row],
+                confirm_btn.click(app.delete, [selected, search], [del_msg, table, stats, selected, sel_msg, del_btn, confirm_row],
                                   api_name="ui_delete", api_visibility="private")
                 cancel_btn.click(lambda: ("", gr.update(visible=False)), None, [del_msg, confirm_row],
                                  api_name="ui_cancel_delete", api_visibility="private")
@@ -745,8 +771,12 @@ def resolve_auth(settings: Settings, auth: str | None = None, auth_file: Path | 
 
 
 def launch(settings: Settings | None = None, host: str | None = None, port: int | None = None, auth: str | None = None,
-           block: bool = True, corpus: Corpus | None = None, auth_file: Path | None = None, read_only: bool | None = None):
-    """Start the app on host:port (127.0.0.1:7860 by default); returns (demo, url) when not blocking."""
+           block: bool = True, corpus: Corpus | None = None, auth_file: Path | None = None, read_only: bool | None = None,
+           loading: LoadingPage | None = None):
+    """Start the app on host:port (127.0.0.1:7860 by default); returns (demo, url) when not blocking.
+
+    `loading`, a starting page already serving on that port, hands the port over just before the app binds it.
+    """
     settings = settings or Settings()
     if read_only is not None:
         settings = settings.model_copy(update={"ui_read_only": read_only})
@@ -766,6 +796,8 @@ def launch(settings: Settings | None = None, host: str | None = None, port: int 
     # No allowed_paths: nothing under the data dir (uploads, catalogue, Chroma) is ever served.
     # The guard sees every call before Gradio copies any file it names (ui/guard.py).
     guard = Middleware(UploadGuard, uploaded=demo.upload_file_set, read_only=settings.ui_read_only)
+    if loading is not None:
+        loading.stop()
     _, url, _ = demo.launch(server_name=host, server_port=port or settings.ui_port, share=False,
                             auth=login, prevent_thread_lock=not block, quiet=not block, show_error=True,
                             max_file_size=settings.max_file_bytes, css=CSS, head=HEAD, footer_links=["api"],
