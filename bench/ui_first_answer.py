@@ -29,7 +29,7 @@ import json, sys, time
 sys.path.insert(0, sys.argv[1])
 from rag.settings import apply_offline_env; apply_offline_env()
 from rag import Settings
-from ui.app import App
+from ui.handlers import App
 t0 = time.perf_counter()
 app = App(Settings(data_dir=sys.argv[2]))
 if sys.argv[3] == "warm":

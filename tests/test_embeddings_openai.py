@@ -34,7 +34,7 @@ def test_openai_embeddings_round_trip(tmp_path):
 def test_upload_size_limit_is_enforced(tmp_path, embedder):
     import gradio as gr
 
-    from ui.app import App, _NoProgress
+    from ui.handlers import App, _NoProgress
 
     settings = Settings(data_dir=tmp_path / "d", max_file_mb=0.001)
     app = App(settings, Corpus(settings, embedder=embedder))

@@ -5,12 +5,11 @@ import json
 
 import pytest
 
-from rag import ingest
 from rag.answer import Answerer
-from rag.citations import SUPPORTED, WEAK, Source
+from rag.citations import SUPPORTED, VERDICT_LABELS, WEAK, Source
 from rag.evaluate import check_floors, evaluate
 from rag.offline import Candidate, OfflineAnswerer, Shape, aspect_clauses, kind_spans, shape_question
-from ui.app import VERDICT_LABELS, context_html, render_answer, render_sources
+from ui.render import context_html, render_answer, render_sources
 
 from .conftest import MULTIHOP, ROOT
 

@@ -146,7 +146,8 @@ def test_two_data_dirs_share_one_chroma_server_without_losing_anything(make_corp
 
 def test_non_loopback_bind_needs_auth_or_read_only(tmp_path):
     from rag.errors import RagError
-    from ui.app import is_loopback, launch, resolve_auth
+    from rag.safe import is_loopback
+    from ui.app import launch, resolve_auth
 
     settings = Settings(data_dir=tmp_path / "d")
     with pytest.raises(RagError, match="--auth user:password .* --read-only"):
@@ -247,7 +248,7 @@ def test_uploads_sharing_a_name_never_overwrite_and_rejects_are_deleted(tmp_path
     import gradio as gr
 
     from rag import Corpus
-    from ui.app import App, _NoProgress
+    from ui.handlers import App, _NoProgress
 
     settings = Settings(data_dir=tmp_path / "d")
     app = App(settings, Corpus(settings, embedder=embedder))
@@ -270,7 +271,7 @@ def test_uploads_sharing_a_name_never_overwrite_and_rejects_are_deleted(tmp_path
 
 
 def test_a_follow_up_sees_the_question_as_typed_not_as_escaped():
-    from ui.app import as_typed
+    from ui.render import as_typed
 
     question = "What's the 5-day plan (Iraq's army)?"
     shown = md_text(question)

@@ -232,7 +232,7 @@ def test_api_eval_rejects_paths(server):
 
 
 def test_upload_names_are_sanitised():
-    from ui.app import safe_name
+    from ui.render import safe_name
 
     assert safe_name("../../etc/passwd") == "passwd"
     assert safe_name("..\\..\\win.ini") == "win.ini"

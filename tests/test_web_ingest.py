@@ -190,7 +190,7 @@ def test_library_tab_fetches_pages_and_feeds(site, page):
 
 def test_a_ui_others_can_reach_does_not_fetch_local_addresses(site, make_corpus):
     """SSRF guard: bound beyond loopback, the Library fetch refuses loopback/private hosts (redirects too)."""
-    from ui.app import App
+    from ui.handlers import App
 
     with pytest.raises(IngestError, match="local or private address"):
         fetch(f"{site}/article", timeout=5, max_bytes=100_000, public_only=True)
@@ -205,7 +205,7 @@ def test_a_ui_others_can_reach_does_not_fetch_local_addresses(site, make_corpus)
 
 def test_a_trickling_server_is_cut_off_at_the_total_deadline(site, make_corpus, tmp_path, monkeypatch):
     """Pages, feeds, the CLI and the UI's fetch all stop at RAG_FETCH_TIMEOUT, however steadily bytes arrive."""
-    from ui.app import App
+    from ui.handlers import App
 
     for path in ("/trickle", "/trickle-feed"):
         t0 = time.monotonic()
