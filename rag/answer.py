@@ -18,6 +18,7 @@ from .citations import SUPPORTED, WEAK, Source, is_refusal, normalise_markers, v
 from .contract import REFUSAL, Answer, to_sources
 from .corpus import Corpus
 from .errors import RagError
+from .filters import Filters
 from .llm import ChatLLM, Generator, LLMError, Outcome
 from .followup import is_follow_up, rewrite
 from .offline import OfflineAnswerer
@@ -147,15 +148,15 @@ class Answerer:
 
     def ask(self, question: str, history: list[dict] | None = None, k: int | None = None, sources: list[str] | None = None,
             since: str | None = None, until: str | None = None, on_token: Callable[[str], None] | None = None,
-            use_llm: bool | None = None) -> Answer:
-        """Answer `question` (with optional chat history) under the filters."""
+            use_llm: bool | None = None, filters: Filters | None = None) -> Answer:
+        """Answer `question` (with optional chat history) under the filters (as values, or parsed once: `filters`)."""
         t0 = time.perf_counter()
         question = (question or "").strip()
         if not question:
             raise RagError("empty question; type a question")
         k = k or self.settings.top_k
         use_llm = self.settings.llm_enabled if use_llm is None else use_llm
-        filters = self.retriever.filters(sources, since, until)
+        filters = filters or self.retriever.filters(sources, since, until)
         if filters.active and not self.corpus.catalog.count_articles(filters):
             # Not a refusal on the evidence: the filter left nothing to read.
             return Answer(question, f"No articles {filters.describe()}.", refused=True,

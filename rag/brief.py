@@ -29,7 +29,7 @@ from __future__ import annotations
 import html as html_lib
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -38,6 +38,7 @@ from .llm import ChatLLM, LLMError
 from .citations import SUPPORTED, WEAK, Source, validate
 from .corpus import Corpus
 from .errors import RagError
+from .filters import Filters
 from .prompts import load_prompt
 from .safe import CSP_META, is_instruction, md_readable, plain_text, safe_url
 from .dates import find_dates
@@ -188,7 +189,8 @@ def topic_coverage(words: dict[str, float], tokens: set[str]) -> float:
 
 
 def select_articles(corpus: Corpus, topic: str | None, sources=None, since=None, until=None,
-                    article_ids: list[str] | None = None, max_articles: int = 20) -> tuple[list[str], dict[str, list[tuple[int, int, int]]]]:
+                    article_ids: list[str] | None = None, max_articles: int = 20,
+                    filters: Filters | None = None) -> tuple[list[str], dict[str, list[tuple[int, int, int]]]]:
     """Articles for the briefing and, per article, its relevant chunk spans (start, end, rank)."""
     cat = corpus.catalog
     if article_ids:
@@ -200,7 +202,8 @@ def select_articles(corpus: Corpus, topic: str | None, sources=None, since=None,
             resolved.extend(a.id for a in found)
         article_ids = list(dict.fromkeys(resolved))
     retriever = Retriever(corpus)
-    filters = retriever.filters(sources, since, until, article_ids)
+    filters = replace(filters, article_ids=tuple(article_ids or ())) if filters else retriever.filters(sources, since, until, article_ids)
+    sources = list(filters.sources)
     chunks: dict[str, list[tuple[int, int, int]]] = {}
     if topic:
         hits = retriever.search(topic, k=max(40, max_articles * 5), filters=filters, query_hints=not sources)
@@ -315,10 +318,11 @@ def find_entities(text: str) -> list[str]:
 
 def brief(corpus: Corpus, topic: str | None = None, sources: list[str] | None = None, since: str | None = None,
           until: str | None = None, article_ids: list[str] | None = None, max_articles: int = 20,
-          use_llm: bool | None = None) -> Briefing:
-    """Build a cited briefing on `topic` (or on the given articles / filters / whole corpus)."""
+          use_llm: bool | None = None, filters: Filters | None = None) -> Briefing:
+    """Build a cited briefing on `topic` (or on the given articles / filters / whole corpus); `filters`,
+    parsed once by the caller, stands for sources / since / until."""
     t0 = time.perf_counter()
-    ids, chunks = select_articles(corpus, topic, sources, since, until, article_ids, max_articles)
+    ids, chunks = select_articles(corpus, topic, sources, since, until, article_ids, max_articles, filters)
     label = topic or ("selected articles" if article_ids else "all articles")
     if not ids:
         if topic:

@@ -17,6 +17,15 @@ from .errors import ConfigError
 CLI_NAMES = ("--source", "--since", "--until")
 
 
+class FilterError(ConfigError):
+    """A filter the user gave that cannot be applied: which field (outlet, since, until, or their order) and its value."""
+
+    def __init__(self, message: str, field: str, value: str):
+        super().__init__(message)
+        self.field = field
+        self.value = value
+
+
 @dataclass(frozen=True)
 class Filters:
     """Outlets (any of), published-date bounds (YYYYMMDD, inclusive, 0 = open) and article ids (any of)."""
@@ -38,10 +47,17 @@ class Filters:
         unknown = [s for s in outlets if s not in known_sources]
         if unknown:
             listing = ", ".join(known_sources[:12]) + (" …" if len(known_sources) > 12 else "")
-            raise ConfigError(f"{names[0]} {unknown[0]!r} is not a stored outlet; choose one of: {listing or '(none stored yet)'}")
-        lo, hi = parse_day(since, names[1]), end_of(parse_day(until, names[2]))
+            raise FilterError(f"{names[0]} {unknown[0]!r} is not a stored outlet; choose one of: {listing or '(none stored yet)'}",
+                              "outlet", unknown[0])
+        bounds = []
+        for key, value, name in (("since", since, names[1]), ("until", until, names[2])):
+            try:
+                bounds.append(parse_day(value, name))
+            except ConfigError as exc:
+                raise FilterError(str(exc), key, str(value)) from None
+        lo, hi = bounds[0], end_of(bounds[1])
         if lo and hi and lo > hi:
-            raise ConfigError(f"{names[1]} {since} is after {names[2]} {until}; swap them")
+            raise FilterError(f"{names[1]} {since} is after {names[2]} {until}; swap them", "order", f"{since}/{until}")
         return cls(outlets, lo, hi, tuple(article_ids or ()))
 
     @property

@@ -441,3 +441,19 @@ def test_rag_ui_shows_a_starting_page_at_once_then_the_app(browser, tmp_path):
     finally:
         proc.terminate()
         proc.wait(30)
+
+
+def test_filter_errors_are_typed_and_worded_for_the_page():
+    """The page words a filter error from its field and value, never by matching the CLI's message text."""
+    from rag.filters import FilterError, Filters
+    from ui.render import plain_filter_error
+
+    cases = [(dict(since="last spring"), "since", "The “Since” date “last spring” is not a date."),
+             (dict(until="2023-02-30"), "until", "The “Until” date “2023-02-30” is not a date."),
+             (dict(since="2023-12-01", until="2023-11-01"), "order", "“Since” (2023-12-01) is after “Until” (2023-11-01)."),
+             (dict(sources=["Nowhere Times"]), "outlet", "Outlet 'Nowhere Times' is not a stored outlet")]
+    for kwargs, field, sentence in cases:
+        with pytest.raises(FilterError) as caught:
+            Filters.parse(["Coast Weekly"], names=("outlet", "since", "until"), **kwargs)
+        assert caught.value.field == field
+        assert plain_filter_error(caught.value).startswith(sentence)

@@ -23,7 +23,7 @@ from rag.contract import answer_markdown
 from rag.corpus import Corpus
 from rag.errors import IngestError, RagError
 from rag.evaluate import METRIC_HELP, METRIC_KEYS, evaluate, fmt, question_right, shipped_gold_dir, write_report
-from rag.filters import Filters
+from rag.filters import FilterError, Filters
 from rag.ingest import at_low_priority, ingest
 from rag.loaders import read_regular
 from rag.safe import is_loopback, md_text
@@ -85,8 +85,8 @@ class App:
         if self.read_only:
             raise gr.Error("this app is read-only: uploads and deletes are switched off (restart without --read-only)")
 
-    def _filters(self, outlets, since, until) -> tuple[list[str], str | None, str | None]:
-        """Outlets and dates from the UI or API, checked; a bad one is a UI error naming it."""
+    def _filters(self, outlets, since, until) -> Filters:
+        """Outlets and dates from the UI or API, parsed once; a bad one is a UI error naming it."""
         if outlets is None or outlets == "":
             outlets = []
         if isinstance(outlets, str):
@@ -98,10 +98,9 @@ class App:
                 raise gr.Error(f"{name} must be a date string YYYY-MM-DD, got {type(value).__name__}")
         since, until = day_text(since) or None, day_text(until) or None
         try:
-            Filters.parse(self.corpus.catalog.sources(), outlets, since, until, names=("outlet", "since", "until"))
-        except RagError as exc:
-            raise gr.Error(plain_filter_error(str(exc), since, until)) from None
-        return outlets, since, until
+            return Filters.parse(self.corpus.catalog.sources(), outlets, since, until, names=("outlet", "since", "until"))
+        except FilterError as exc:
+            raise gr.Error(plain_filter_error(exc)) from None
 
     # -- Ask ---------------------------------------------------------------------------------
     def chat(self, question, history, outlets, since, until):
@@ -115,7 +114,7 @@ class App:
         prior = as_typed(history)
         history = history + [{"role": "user", "content": md_text(question)}, {"role": "assistant", "content": "…"}]
         try:
-            outlets, since, until = self._filters(outlets, since, until)
+            filters = self._filters(outlets, since, until)
         except gr.Error as exc:
             history[-1] = {"role": "assistant", "content": f"⚠ {md_text(exc.message)}"}
             yield history, EMPTY_SOURCES, "", "", *idle
@@ -124,7 +123,7 @@ class App:
         try:
             partial = ""
             result = None
-            for item in stream_answer(self.corpus, question, prior, sources=outlets or None, since=since, until=until):
+            for item in stream_answer(self.corpus, question, prior, filters=filters):
                 if isinstance(item, Answer):
                     result = item
                 else:
@@ -154,9 +153,9 @@ class App:
             raise gr.Error("question must be a non-empty string")
         if len(question) > 2000:
             raise gr.Error("question is over 2,000 characters; shorten it")
-        outlets, since, until = self._filters(outlets, since, until)
+        filters = self._filters(outlets, since, until)
         try:
-            return Answerer(self.corpus).ask(question, sources=outlets or None, since=since, until=until).as_dict()
+            return Answerer(self.corpus).ask(question, filters=filters).as_dict()
         except RagError as exc:
             raise gr.Error(str(exc)) from None
 
@@ -169,9 +168,9 @@ class App:
             raise gr.Error("max_articles must be a whole number from 1 to 200")
         if not 1 <= int(max_articles) <= MAX_BRIEF_ARTICLES:
             raise gr.Error(f"max_articles must be from 1 to {MAX_BRIEF_ARTICLES}, got {max_articles}")
-        outlets, since, until = self._filters(outlets, since, until)
+        filters = self._filters(outlets, since, until)
         try:
-            return make_brief(self.corpus, (topic or "").strip() or None, outlets or None, since, until, None, int(max_articles))
+            return make_brief(self.corpus, (topic or "").strip() or None, max_articles=int(max_articles), filters=filters)
         except RagError as exc:
             raise gr.Error(str(exc)) from None
 

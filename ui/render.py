@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rag.citations import VERDICT_HELP, VERDICT_LABELS
+from rag.filters import FilterError
 from rag.safe import md_text, safe_url
 
 if TYPE_CHECKING:
@@ -28,13 +29,14 @@ def day_text(value) -> str:
     return str(value or "").strip()
 
 
-def plain_filter_error(message: str, since: str | None, until: str | None) -> str:
+def plain_filter_error(exc: FilterError) -> str:
     """A filter error as a sentence for the page (the CLI's wording names options the page does not have)."""
-    for name, value in (("Since", since), ("Until", until)):
-        if value and f"'{value}'" in message and "not a date" in message:
-            return f"The “{name}” date “{value}” is not a date. Type it as 2023-12-01 (or 2023-12 for a month)."
-    if "after" in message and since and until:
+    if exc.field in ("since", "until"):
+        return f"The “{exc.field.title()}” date “{exc.value}” is not a date. Type it as 2023-12-01 (or 2023-12 for a month)."
+    if exc.field == "order":
+        since, until = exc.value.split("/", 1)
         return f"“Since” ({since}) is after “Until” ({until}). Swap them or clear one."
+    message = str(exc)
     return message[:1].upper() + message[1:]
 
 
