@@ -214,7 +214,7 @@ def test_api_arguments_are_validated_with_one_line_errors(read_only_app):
     cases = [
         (("Which divisions?", ["No Such Outlet"], "", ""), "/ask", "not a stored outlet"),
         (("Which divisions?", [], "2023-12-01", "2023-11-01"), "/ask", "is after “Until”"),
-        (("Which divisions?", [], "2023-02-30", ""), "/ask", "not a calendar date"),
+        (("Which divisions?", [], "2023-02-30", ""), "/ask", "Since” date “2023-02-30” is not a date"),
         (("Which divisions?", [], "Dec 1 2023", ""), "/ask", "is not a date"),
         (("topic", [], "", "", -5), "/brief", "max_articles must be from 1"),
         (("topic", [], "", "", 10**9), "/brief", "max_articles must be from 1"),
