@@ -14,15 +14,16 @@ import time
 from dataclasses import replace
 from typing import Callable, Iterator
 
-from .citations import SUPPORTED, WEAK, Source, is_refusal, normalise_markers, validate
+from .citations import SUPPORTED, WEAK, Source
 from .contract import REFUSAL, Answer, to_sources
 from .corpus import Corpus
 from .errors import RagError
 from .filters import Filters
-from .llm import ChatLLM, Generator, LLMError, Outcome
+from .chat import ChatGenerator, message_text
+from .contract import Generator
+from .llm import LLMError
 from .followup import is_follow_up, rewrite
 from .offline import OfflineAnswerer
-from .prompts import load_prompt
 from .retrieve import Retriever
 from .settings import Settings
 
@@ -30,92 +31,8 @@ __all__ = ["Answer", "Answerer", "ChatGenerator", "OfflineAnswerer", "REFUSAL", 
 
 
 # ---------------------------------------------------------------------------------------------
-# LLM path (LangChain LCEL over an OpenAI-compatible endpoint)
-# ---------------------------------------------------------------------------------------------
-
-def format_sources(sources: list[Source]) -> str:
-    """Sources numbered [1]..[k] with title, outlet and date, as the prompt shows them."""
-    lines = []
-    for i, s in enumerate(sources, 1):
-        meta = ", ".join(x for x in (s.source, s.published_at) if x)
-        text = " ".join(s.text.split())
-        lines.append(f'[{i}] "{s.title}"' + (f" ({meta})" if meta else "") + f": {text}")
-    return "\n".join(lines)
-
-
-class ChatGenerator:
-    """Answers with an OpenAI-compatible chat model (LCEL: prompt | ChatOpenAI | text), then checks its citations."""
-
-    def __init__(self, corpus: Corpus, settings: Settings):
-        self.corpus = corpus
-        self.llm = ChatLLM(settings)
-        self.backend = f"llm:{settings.llm_model}"
-
-    def chain(self, prompt):
-        """The LCEL chain: {sources, question} -> filled prompt -> chat model (message chunks)."""
-        from langchain_core.runnables import RunnableLambda
-
-        def fill(inputs: dict) -> dict:
-            values = {"sources": format_sources(inputs["sources"]), "question": inputs["question"]}
-            prompt.check(values)
-            return values
-
-        return RunnableLambda(fill) | prompt.chat_template() | self.llm.model()
-
-    def answer(self, question: str, sources: list[Source], context: str | None = None,
-               on_token: Callable[[str], None] | None = None) -> Outcome:
-        """The validated LLM answer, a refusal, or no answer (with the reason) when the LLM failed."""
-        prompt = load_prompt("answer")
-        if not sources:
-            return Outcome(Answer(question, REFUSAL, True, self.backend, prompt_sha256=prompt.sha256,
-                                  notice="no passages matched the question"))
-        try:
-            raw = self.llm.stream(self.chain(prompt), {"sources": sources, "question": context or question}, on_token)
-        except LLMError as exc:
-            return Outcome(None, f"{exc.notice}; answered offline instead. ", fallback=exc.reason)
-        text = (raw or "").strip()
-        if is_refusal(text):
-            kept = "" if text.rstrip(".").lower() == REFUSAL.rstrip(".").lower() else raw
-            return Outcome(Answer(question, REFUSAL, True, self.backend, prompt_sha256=prompt.sha256, llm_raw=kept))
-        if not text:
-            return Outcome(None, "LLM reply was empty; answered offline instead. ", fallback="empty")
-        v = validate(text, sources, self.corpus.sentence_embedder, repair=True)
-        notes = []
-        if v.removed:
-            notes.append(f"removed citation(s) to nonexistent source(s) {', '.join(f'[{n}]' for n in v.removed)}")
-        if v.repaired:
-            notes.append(f"citation repaired for {v.repaired} sentence(s)")
-        flagged = [s for s in v.sentences if s.verdict != SUPPORTED]
-        if flagged:
-            notes.append(f"{len(flagged)} sentence(s) not fully supported by their sources")
-        if not v.supported_any:
-            # Nothing the model wrote is backed by a source: the extractive answer is shown instead.
-            why = "no_citations" if not any(s.cites for s in v.sentences) else "unsupported"
-            note = "LLM reply had no citations" if why == "no_citations" else "no sentence of the LLM reply was supported by the sources"
-            return Outcome(None, f"{note}; answered offline instead. ", raw=raw, fallback=why)
-        # Kept for the record when we changed what the model said (beyond renumbering and layout).
-        changed = bool(v.removed or v.repaired or normalise_markers(text, len(sources)) != text)
-        return Outcome(Answer(question, v.answer, False, self.backend, v.citations, v.sentence_dicts(), "; ".join(notes),
-                              v.removed, prompt_sha256=prompt.sha256, llm_raw=raw if changed else ""))
-
-    def condense(self, question: str, history: list[dict]) -> str:
-        """A follow-up rewritten as a standalone question (raises LLMError when the LLM fails)."""
-        prompt = load_prompt("condense")
-        text = " ".join(self.llm.complete(prompt.messages(history=_history_text(history), question=question)).split())
-        return text if 3 <= len(text) <= 500 else question
-
-
-# ---------------------------------------------------------------------------------------------
 # Entry point
 # ---------------------------------------------------------------------------------------------
-
-def message_text(msg: dict) -> str:
-    """A chat message's text (Gradio 6 sends content as a list of parts)."""
-    content = msg.get("content")
-    if isinstance(content, list):
-        content = " ".join(p.get("text", "") for p in content if isinstance(p, dict))
-    return str(content or "").strip()
-
 
 def chat_turns(history: list[dict] | None) -> list[tuple[str, str]]:
     """The history as (question, answer) turns, oldest first."""
@@ -126,10 +43,6 @@ def chat_turns(history: list[dict] | None) -> list[tuple[str, str]]:
         elif msg.get("role") == "assistant" and turns and not turns[-1][1]:
             turns[-1] = (turns[-1][0], message_text(msg))
     return turns
-
-
-def _history_text(history: list[dict]) -> str:
-    return "\n".join(f"{msg.get('role', 'user')}: {' '.join(message_text(msg).split())[:600]}" for msg in history[-6:])
 
 
 class Answerer:

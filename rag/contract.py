@@ -1,9 +1,10 @@
-"""The answer contract shared by the CLI's JSON, the library and the UI (README "Answer JSON")."""
+"""The answer contract shared by the CLI's JSON, the library and the UI (README "Answer JSON"), and the
+seam every answer generator implements (`Generator`, returning an `Outcome`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable, Protocol
 
 if TYPE_CHECKING:
     from .corpus import Corpus
@@ -42,6 +43,27 @@ class Answer:
                 "standalone_question", "prompt_sha256", "latency_ms")
         optional = ("short_answer", "answer_span", "leads", "llm_raw", "fallback")
         return {k: getattr(self, k) for k in keys} | {k: getattr(self, k) for k in optional if getattr(self, k)}
+
+
+@dataclass
+class Outcome:
+    """What a generator made of one question."""
+
+    answer: Answer | None  # None: let the next generator answer
+    notice: str = ""  # a line for the user ("" when none)
+    raw: str = ""  # the LLM's reply as received, when it was changed or discarded
+    fallback: str = ""  # why the next generator answers: an LLMError reason, no_citations, unsupported ...
+
+
+class Generator(Protocol):
+    """Writes a cited answer to `question` from numbered `sources`."""
+
+    backend: str
+
+    def answer(self, question: str, sources: list[Source], context: str | None = None,
+               on_token: Callable[[str], None] | None = None) -> Outcome:
+        """The answer (or None to let the next generator try), with a notice and the raw reply."""
+        ...
 
 
 def answer_markdown(a: Answer) -> str:

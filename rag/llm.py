@@ -17,16 +17,10 @@ never caught here, so they are never reported as LLM failures.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Iterator, Protocol
+from typing import Callable, Iterator
 
 from .errors import BackendError
 from .settings import Settings
-
-if TYPE_CHECKING:
-    from .answer import Answer
-    from .citations import Source
-
 
 class LLMError(BackendError):
     """The LLM endpoint failed (unreachable, timed out, HTTP error, rate-limited past the retries).
@@ -39,27 +33,6 @@ class LLMError(BackendError):
         self.notice = notice
         self.reason = reason
         super().__init__(notice)
-
-
-@dataclass
-class Outcome:
-    """What a generator made of one question."""
-
-    answer: "Answer | None"  # None: let the next generator answer
-    notice: str = ""  # a line for the user ("" when none)
-    raw: str = ""  # the LLM's reply as received, when it was changed or discarded
-    fallback: str = ""  # why the next generator answers: an LLMError reason, no_citations, unsupported ...
-
-
-class Generator(Protocol):
-    """Writes a cited answer to `question` from numbered `sources`."""
-
-    backend: str
-
-    def answer(self, question: str, sources: list["Source"], context: str | None = None,
-               on_token: Callable[[str], None] | None = None) -> Outcome:
-        """The answer (or None to let the next generator try), with a notice and the raw reply."""
-        ...
 
 
 def is_loopback_url(url: str | None) -> bool:
@@ -129,7 +102,8 @@ class ChatLLM:
                 raise
             except Exception as exc:
                 if _is_llm_failure(exc):
-                    raise LLMError(llm_error_notice(exc), llm_error_reason(exc)) from exc
+                    reason, notice = describe_llm_error(exc)
+                    raise LLMError(notice, reason) from exc
                 raise
             finally:
                 close = getattr(stream, "close", None)
@@ -160,35 +134,18 @@ def _is_llm_failure(exc: Exception) -> bool:
     return isinstance(exc, (openai.OpenAIError, httpx.HTTPError, TimeoutError, ConnectionError))
 
 
-def llm_error_reason(exc: Exception) -> str:
-    """A short code for an LLM failure (counted by evaluation runs)."""
+def describe_llm_error(exc: Exception) -> tuple[str, str]:
+    """(reason, notice) for an LLM failure: a short code evaluation runs count, and the line a user sees."""
     import openai
 
     if isinstance(exc, LLMError):
-        return exc.reason
-    if isinstance(exc, openai.APITimeoutError):
-        return "timeout"
-    if isinstance(exc, openai.RateLimitError):
-        return "rate_limited"
-    if isinstance(exc, openai.APIConnectionError):
-        return "unreachable"
+        return exc.reason, exc.notice
+    table = ((openai.APITimeoutError, "timeout", "LLM timed out"),  # before APIConnectionError, its parent
+             (openai.RateLimitError, "rate_limited", "LLM rate-limited (retries exhausted)"),
+             (openai.APIConnectionError, "unreachable", "LLM unreachable"))
+    for kind, reason, notice in table:
+        if isinstance(exc, kind):
+            return reason, notice
     if isinstance(exc, openai.APIStatusError):
-        return f"http_{exc.status_code}"
-    return "failed"
-
-
-def llm_error_notice(exc: Exception) -> str:
-    """A one-line notice for an LLM failure."""
-    import openai
-
-    if isinstance(exc, LLMError):
-        return exc.notice
-    if isinstance(exc, openai.APITimeoutError):
-        return "LLM timed out"
-    if isinstance(exc, openai.RateLimitError):
-        return "LLM rate-limited (retries exhausted)"
-    if isinstance(exc, openai.APIConnectionError):
-        return "LLM unreachable"
-    if isinstance(exc, openai.APIStatusError):
-        return f"LLM returned HTTP {exc.status_code}"
-    return f"LLM failed ({type(exc).__name__})"
+        return f"http_{exc.status_code}", f"LLM returned HTTP {exc.status_code}"
+    return "failed", f"LLM failed ({type(exc).__name__})"

@@ -48,7 +48,8 @@ class CheckReport:
 
 def check(corpus: Corpus, n_questions: int = 3) -> CheckReport:
     """Ask the seed questions through the LLM path and report reachability, latency and citation habits."""
-    from .answer import ChatGenerator, to_sources
+    from .chat import ChatGenerator
+    from .contract import to_sources
     from .retrieve import Retriever
 
     s = corpus.settings

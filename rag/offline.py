@@ -52,11 +52,10 @@ import numpy as np
 
 from .bm25 import stopwords, tokenize, weighted_share
 from .citations import CITE_GROUP, SUPPORTED, WEAK, Sentence, Source, assemble
-from .contract import REFUSAL, Answer
+from .contract import REFUSAL, Answer, Outcome
 from .corpus import Corpus
 from .dates import date_key, iso_day, time_spans
 from .judge import Judge
-from .llm import Outcome
 from .retrieve import Retriever, aspect_positions, query_aspects
 from .safe import is_instruction
 from .text import ORG_WORDS, PLACE_NAMES, normalise, sentence_spans

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from rag import Settings
-from rag.answer import Answerer, ChatGenerator, OfflineAnswerer
+from rag.answer import Answerer, OfflineAnswerer
+from rag.chat import ChatGenerator
 from rag.errors import BackendError, ConfigError
 from rag.llm import ChatLLM, LLMError, is_loopback_url
 
