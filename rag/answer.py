@@ -1,10 +1,10 @@
-"""Cited answers: the offline extractive answerer and the OpenAI-compatible LangChain chain.
+"""Cited answers: one entry point over the generators.
 
-`answer()` is the one entry point. It resolves follow-ups, retrieves passages, answers with the
-LLM when one is configured (falling back to the offline answerer with a visible notice when the
-LLM fails) and always returns the same contract (see README "Answer JSON").
-
-The offline answerer lives in rag/offline.py; the contract (`Answer`) in rag/contract.py.
+`answer()` / `Answerer.ask` checks the filters, writes out a follow-up (rag/followup.py, or the LLM's
+condensing), retrieves passages once, and asks the generators in order: the LLM (rag/chat.py) when one
+is configured, then the offline extractive answerer (rag/offline.py), which also answers, with a
+visible notice, whenever the LLM fails or says nothing the sources support. It always returns the
+same contract (`Answer`, rag/contract.py; README "Answer JSON").
 """
 
 from __future__ import annotations
@@ -14,15 +14,14 @@ import time
 from dataclasses import replace
 from typing import Callable, Iterator
 
+from .chat import ChatGenerator, message_text
 from .citations import SUPPORTED, WEAK, Source
-from .contract import REFUSAL, Answer, to_sources
+from .contract import REFUSAL, Answer, Generator, to_sources
 from .corpus import Corpus
 from .errors import RagError
 from .filters import Filters
-from .chat import ChatGenerator, message_text
-from .contract import Generator
-from .llm import LLMError
 from .followup import is_follow_up, rewrite
+from .llm import LLMError
 from .offline import OfflineAnswerer
 from .retrieve import Retriever
 from .settings import Settings
