@@ -156,8 +156,10 @@ class _CachedQueries:
     """Remembers recent query vectors (retrieval and answering embed the same question), and loads
     the model once on first use, even when two threads ask first (`_load_once`)."""
 
+    _load_lock = threading.RLock()  # loads are rare: one (re-entrant) lock for every embedder
+
     def _load_once(self, attr: str, make):
-        """`self.<attr>`, made by `make()` the first time under the instance's `_load_lock`."""
+        """`self.<attr>`, made by `make()` the first time, under `_load_lock`."""
         if getattr(self, attr) is None:
             with self._load_lock:
                 if getattr(self, attr) is None:
@@ -173,6 +175,17 @@ class _CachedQueries:
         v = self.embed_documents([text])[0]
         v.setflags(write=False)  # shared by every caller of the cache
         return v
+
+
+class _ModelOnce(_CachedQueries):
+    """A backend whose model object (`model`) is made by its `_load()` the first time it is needed."""
+
+    _model = None
+
+    @property
+    def model(self):
+        """The model, loaded once even when two threads ask first (nothing is downloaded)."""
+        return self._load_once("_model", self._load)
 
 
 def _unit(rows) -> np.ndarray:
@@ -193,7 +206,6 @@ class OnnxEmbedder(_CachedQueries):
         self.batch_size = batch_size
         self.threads = threads
         self.window = window  # tokens of a text the model reads (questions and sentences are shorter)
-        self._load_lock = threading.Lock()
         self._session = None
 
     @property
@@ -235,7 +247,7 @@ class OnnxEmbedder(_CachedQueries):
         return out
 
 
-class StaticEmbedder(_CachedQueries):
+class StaticEmbedder(_ModelOnce):
     """Static token vectors distilled from all-MiniLM-L6-v2 with model2vec: no transformer runs at all.
 
     A text's vector is the mean of its tokens' vectors (model2vec's `StaticModel`), so embedding costs
@@ -249,15 +261,9 @@ class StaticEmbedder(_CachedQueries):
 
     def __init__(self, folder: Path = STATIC_DIR):
         self.folder = Path(folder)
-        self._load_lock = threading.Lock()
-        self._model = None
-
-    @property
-    def model(self):
-        """model2vec's StaticModel over the packaged vectors, loaded once (nothing is downloaded)."""
-        return self._load_once("_model", self._load)
 
     def _load(self):
+        """model2vec's StaticModel over the packaged vectors."""
         from model2vec import StaticModel
         from safetensors.numpy import load_file
         from tokenizers import Tokenizer
@@ -290,7 +296,7 @@ def shared_onnx_embedder(cache_dir: Path) -> OnnxEmbedder:
     return OnnxEmbedder(cache_dir, window=256)
 
 
-class TorchEmbedder(_CachedQueries):
+class TorchEmbedder(_ModelOnce):
     """all-MiniLM-L6-v2 on torch via sentence-transformers (the `torch` extra), from the packaged folder."""
 
     name = "all-MiniLM-L6-v2"
@@ -301,15 +307,9 @@ class TorchEmbedder(_CachedQueries):
         self.batch_size = batch_size
         self.window = window
         self.path = local_model_path()
-        self._load_lock = threading.Lock()
-        self._model = None
-
-    @property
-    def model(self):
-        """The sentence-transformers model, loaded once even when two threads ask first."""
-        return self._load_once("_model", self._load)
 
     def _load(self):
+        """The sentence-transformers model from the packaged folder."""
         try:
             from sentence_transformers import SentenceTransformer
         except ImportError:
