@@ -20,10 +20,11 @@ CLI_NAMES = ("--source", "--since", "--until")
 class FilterError(ConfigError):
     """A filter the user gave that cannot be applied: which field (outlet, since, until, or their order) and its value."""
 
-    def __init__(self, message: str, field: str, value: str):
+    def __init__(self, message: str, field: str, value: str, until: str = ""):
         super().__init__(message)
         self.field = field
-        self.value = value
+        self.value = value  # for "order", the since date
+        self.until = until  # for "order", the until date
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ class Filters:
                 raise FilterError(str(exc), key, str(value)) from None
         lo, hi = bounds[0], end_of(bounds[1])
         if lo and hi and lo > hi:
-            raise FilterError(f"{names[1]} {since} is after {names[2]} {until}; swap them", "order", f"{since}/{until}")
+            raise FilterError(f"{names[1]} {since} is after {names[2]} {until}; swap them", "order", str(since), str(until))
         return cls(outlets, lo, hi, tuple(article_ids or ()))
 
     @property

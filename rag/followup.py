@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from .bm25 import stopwords
 from .citations import CITE_GROUP
 from .dates import time_spans
-from .offline import name_spans, shape_question
+from .offline import name_spans, question_kind
 from .text import ORG_WORDS, PLACE_NAMES
 
 _PRONOUN = re.compile(r"\b(he|him|his|she|her|it|its|they|them|their|there)\b", re.I)
@@ -99,7 +99,7 @@ def referents(question: str, answer: str, outlets: list[str]) -> list[Name]:
     from_answer += _names(first_sentence)
     from_question = _names(question)
     skip = {o.lower() for o in outlets}
-    asked = shape_question(question, lambda w: 1.0, []).kind
+    asked = question_kind(question)
     asked_name = asked in ("who", "which", "where")
     ordered = ([(n, True) for n in from_answer] + [(n, False) for n in from_question] if asked_name
                else [(n, False) for n in from_question] + [(n, True) for n in from_answer])

@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from itertools import pairwise
 from typing import Callable
 
@@ -609,30 +610,31 @@ class OfflineAnswerer:
         shape = self.shape(context or question)  # a follow-up is shaped with the previous question added
         return Outcome(self.compose(question, shape, sources, self.score(question, sources, context, shape)))
 
-    def compose(self, question: str, shape: Shape, sources: list[Source], cands: list[Candidate],
-                titles_tried: bool = False) -> Answer:
+    def compose(self, question: str, shape: Shape, sources: list[Source], cands: list[Candidate]) -> Answer:
         """The answer from scored candidates (best first): short answer, evidence, verdicts; or a refusal.
 
         Before refusing, the headlines of the retrieved articles are read the same way: a question a
         headline answers ("ASX set to drop as Wall Street's September slump deepens") is answered from
         it, cited as the title."""
-        if not titles_tried:
-            answer = self.compose(question, shape, sources, cands, titles_tried=True)
-            if not answer.refused:
-                return answer
-            headlines = self.score(question, sources, shape=shape, titles=_titles(sources))
-            if headlines and max(c.match for c in headlines) >= self.threshold:
-                rescued = self.compose(question, shape, sources, headlines, titles_tried=True)
-                if not rescued.refused:
-                    return rescued
+        answer = self._compose(question, shape, sources, cands)
+        if not answer.refused:
             return answer
+        headlines = self.score(question, sources, shape=shape, titles=_titles(sources))
+        if headlines and max(c.match for c in headlines) >= self.threshold:
+            rescued = self._compose(question, shape, sources, headlines)
+            if not rescued.refused:
+                return rescued
+        return answer
+
+    def _compose(self, question: str, shape: Shape, sources: list[Source], cands: list[Candidate]) -> Answer:
+        """`compose` over one list of candidates (sentences, or headlines)."""
         # Refusal looks at the match alone: a date or a name is in most sentences, so the kind cue
         # says nothing about whether the question is answered here (bench/refusal_sweep.py).
         best = max((c.match for c in cands), default=0.0)
         if best < self.threshold - CORROBORATED_MARGIN:
             return self.refusal(question, sources, cands, best)
-        absent = [n for n in shape.names if not any(_mentions(src, n) for src in sources)]
-        if absent and shape.short:
+        absent = [n for n in shape.names if not any(_mentions(src, n) for src in sources)] if shape.short else []
+        if absent:
             # "Who won the 2023 Tour de France?" over articles that never name it: whatever they say is not
             # about it. A long question describes its answer by several facts, and may name one the passages
             # found do not, or spell it otherwise ("Warren Buffet"): on MultiHop-RAG dev the rule refused
@@ -903,12 +905,19 @@ def _titles(sources: list[Source]) -> list[Candidate]:
 def _mentions(src: Source, name: str, loose: bool = False) -> bool:
     """Whether the source's article (title or text) names `name` (lower case): as a phrase, or with
     `loose` every word of it anywhere ("Rugby World Cup" in an article that says "World Cup" and "rugby")."""
-    text = re.sub(r"[\"“”‘]", "", (src.title + "\n" + src.article_text).replace("’", "'")).lower()
+    text, words = _searchable(src.article_id, src.title, src.article_text)
     name = name.replace("’", "'")
     if loose:
-        words = set(re.findall(r"[\w-]+", text))  # "committee's" holds "committee"
         return all(w in words for w in re.findall(r"[\w-]+", name))
     return re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text) is not None
+
+
+@lru_cache(maxsize=64)
+def _searchable(article_id: str, title: str, text: str) -> tuple[str, frozenset[str]]:
+    """An article's title and text in lower case without quote marks, and its words ("committee's"
+    holds "committee"): made once per article, not once per name and sentence."""
+    plain = re.sub(r"[\"“”‘]", "", (title + "\n" + text).replace("’", "'")).lower()
+    return plain, frozenset(re.findall(r"[\w-]+", plain))
 
 
 def _side(shape: Shape, sources: list[Source], cands: list[Candidate], i: int, w: Weights) -> list[Candidate]:

@@ -34,8 +34,7 @@ def plain_filter_error(exc: FilterError) -> str:
     if exc.field in ("since", "until"):
         return f"The “{exc.field.title()}” date “{exc.value}” is not a date. Type it as 2023-12-01 (or 2023-12 for a month)."
     if exc.field == "order":
-        since, until = exc.value.split("/", 1)
-        return f"“Since” ({since}) is after “Until” ({until}). Swap them or clear one."
+        return f"“Since” ({exc.value}) is after “Until” ({exc.until}). Swap them or clear one."
     message = str(exc)
     return message[:1].upper() + message[1:]
 
