@@ -26,7 +26,7 @@ from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 from rag import Corpus, Settings  # noqa: E402
-from rag.answer import Answerer  # noqa: E402
+from rag.answerer import Answerer  # noqa: E402
 from rag.evaluate import evaluate, metrics_table  # noqa: E402
 from rag.metrics import percentile  # noqa: E402
 

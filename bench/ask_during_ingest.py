@@ -29,7 +29,7 @@ from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 from rag import Corpus, Settings, ingest  # noqa: E402
-from rag.answer import Answerer  # noqa: E402
+from rag.answerer import Answerer  # noqa: E402
 from rag.ingest import lower_thread_priority  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]

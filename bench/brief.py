@@ -20,7 +20,7 @@ from rag.settings import apply_offline_env  # noqa: E402
 apply_offline_env()  # a bench is a host: it keeps libraries off the network
 
 from rag import Corpus, Retriever, Settings  # noqa: E402
-from rag.brief import brief  # noqa: E402
+from rag.briefing import brief  # noqa: E402
 
 
 def main() -> None:

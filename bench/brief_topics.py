@@ -10,7 +10,7 @@ bench prints how many articles the briefing selected, how many of them are on to
 MultiHop-RAG corpus (bench/ingest.py leaves one). Data: MultiHop-RAG (Tang & Yang, 2024), ODC-BY.
 
 `--check` also builds each offline briefing (and the seed topic, when the seed article is stored) and
-counts, per briefing: theme headings used twice, bullets with a `rag.brief.point_defects` reason
+counts, per briefing: theme headings used twice, bullets with a `rag.spans.point_defects` reason
 (questions, photo captions, "Sure, ..." chatter, a headline run into the body, debris, orders to a
 model), and timeline sentences repeated on two dates. Goal: 0 of each.
 """
@@ -32,8 +32,8 @@ from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 from rag import Corpus, Settings  # noqa: E402
-import rag.brief as brief_mod  # noqa: E402
-from rag.brief import select_articles  # noqa: E402
+import rag.briefing as brief_mod  # noqa: E402
+from rag.briefing import select_articles  # noqa: E402
 
 TOPICS = [
     ("Sam Bankman-Fried FTX fraud trial", r"Bankman|\bFTX\b|\bSBF\b"),
@@ -96,7 +96,8 @@ def check(args) -> None:
     """Build each topic's offline briefing and count what reads badly (goal: 0 of each)."""
     from collections import Counter
 
-    from rag.brief import brief, point_defects
+    from rag.briefing import brief
+    from rag.spans import point_defects
     from rag.errors import RagError
 
     corpus = Corpus(Settings(data_dir=args.data_dir))

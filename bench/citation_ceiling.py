@@ -27,9 +27,10 @@ from rich.table import Table  # noqa: E402
 
 from rag import Corpus, Settings  # noqa: E402
 from rag import metrics as M  # noqa: E402
-from rag.answer import Answerer, OfflineAnswerer, to_sources  # noqa: E402
+from rag.answerer import Answerer  # noqa: E402
+from rag.contract import to_sources  # noqa: E402
 from rag.evaluate import load_gold, resolve_gold  # noqa: E402
-from rag.offline import _on_side  # noqa: E402
+from rag.filters import Filters  # noqa: E402
 from rag.retrieve import Retriever  # noqa: E402
 from rag.settings import apply_offline_env  # noqa: E402
 from rag.text import sentence_spans  # noqa: E402
@@ -63,7 +64,7 @@ def main() -> None:
     ap.add_argument("--half", choices=["", "even", "odd"], default="", help="only the questions at even / odd positions")
     args = ap.parse_args()
     corpus = Corpus(Settings(data_dir=args.data_dir))
-    retriever, offline, answerer = Retriever(corpus), OfflineAnswerer(corpus), Answerer(corpus)
+    retriever, answerer = Retriever(corpus), Answerer(corpus)
     depths = [int(k) for k in args.depths.split(",")]
     questions = [q for i, q in enumerate(load_gold(args.queries)) if q.answerable and (not args.half or (i % 2 == 0) == (args.half == "even"))]
     questions = questions[: args.limit or None]
@@ -74,11 +75,11 @@ def main() -> None:
         gold = resolve_gold(corpus, q, cache)
         if not gold:
             continue
-        aspects = offline.shape(q.question).aspects
+        aspects = retriever.analyse(q.question).outlet_day
         aspects = aspects if len(aspects) > 1 else [(None, 0)]
         for k in depths:
             sources = to_sources(retriever.search(q.question, k), corpus)
-            sides = [[(s.article_id, sp.start, sp.end) for s in sources if _on_side(s, outlet, day)
+            sides = [[(s.article_id, sp.start, sp.end) for s in sources if Filters().narrowed(outlet, day).admits(s.source, s.published_at)
                       for sp in sentence_spans(s.article_text, s.start, s.end)] for outlet, day in aspects]
             p, r = perfect_picks(gold, sides)
             for key, v in ((f"perfect picker, k={k}: precision", p), (f"perfect picker, k={k}: recall", r)):

@@ -22,7 +22,8 @@ from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 from rag import Corpus, Settings  # noqa: E402
-from rag.answer import OfflineAnswerer, to_sources  # noqa: E402
+from rag.contract import to_sources  # noqa: E402
+from rag.offline import OfflineAnswerer  # noqa: E402
 from rag.offline import CORROBORATED_MARGIN  # noqa: E402
 from rag.evaluate import load_gold  # noqa: E402
 from rag.retrieve import Retriever  # noqa: E402
@@ -50,10 +51,10 @@ def main() -> None:
     # Score each question once; the refusal decision (match + corroboration) is replayed per threshold.
     scored: dict[str, list[tuple]] = defaultdict(list)
     for q in questions:
-        sources = to_sources(retriever.search(q.question, corpus.settings.top_k), corpus)
-        shape = answerer.shape(q.question)
+        question = retriever.analyse(q.question)
+        sources = to_sources(retriever.search(question, corpus.settings.top_k), corpus)
         kind = "null" if not q.answerable else (q.question_type or "answerable").replace("_query", "")
-        scored[kind].append((q.question, shape, sources, answerer.score(q.question, sources, None, shape)))
+        scored[kind].append((question, sources, answerer.score(question, sources)))
     t = Table(title=f"offline refusal sweep: {len(questions)} questions ({len(scored.get('null', []))} null), "
                     f"judge {corpus.settings.judge}, current threshold {current}, corroborated answers down to threshold - {CORROBORATED_MARGIN}")
     t.add_column("threshold", justify="right")

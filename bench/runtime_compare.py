@@ -30,7 +30,7 @@ import json, resource, sys, time
 from rag.settings import Settings, apply_offline_env
 apply_offline_env()
 from rag import Corpus, Retriever, ingest
-from rag.answer import Answerer
+from rag.answerer import Answerer
 from rag.metrics import hits_at, mrr_at, percentile
 mode, data_dir, runtime, src = sys.argv[1:5]
 settings = Settings(data_dir=data_dir, embedding_runtime=runtime)

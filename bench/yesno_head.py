@@ -66,11 +66,11 @@ def collect(corpus: Corpus, questions) -> list[tuple[int, np.ndarray, int, str]]
         gold = (q.answer or "").strip(". ").lower()
         if q.question_type not in ("comparison_query", "temporal_query") or gold not in ("yes", "no"):
             continue
-        shape = offline.shape(q.question)
+        shape = retriever.analyse(q.question)
         if len(shape.aspects) != 2:
             continue
-        sources = to_sources(retriever.search(q.question, corpus.settings.top_k), corpus)
-        cands = offline.score(q.question, sources, None, shape)
+        sources = to_sources(retriever.search(shape, corpus.settings.top_k), corpus)
+        cands = offline.score(shape, sources)
         sides = offline.sides(shape, sources, cands)
         if not all(sides):
             continue

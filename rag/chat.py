@@ -11,10 +11,12 @@ from __future__ import annotations
 from typing import Callable
 
 from .citations import SUPPORTED, Source, is_refusal, normalise_markers, validate
-from .contract import REFUSAL, Answer, Outcome
+from .contract import REFUSAL, Answer, Condensed, Outcome
 from .corpus import Corpus
+from .followup import message_text
 from .llm import ChatLLM, LLMError
 from .prompts import load_prompt
+from .question import Question
 from .settings import Settings
 
 
@@ -35,6 +37,7 @@ class ChatGenerator:
         self.corpus = corpus
         self.llm = ChatLLM(settings)
         self.backend = f"llm:{settings.llm_model}"
+        self.uses_llm = True
 
     def chain(self, prompt):
         """The LCEL chain: {sources, question} -> filled prompt -> chat model (message chunks)."""
@@ -47,15 +50,15 @@ class ChatGenerator:
 
         return RunnableLambda(fill) | prompt.chat_template() | self.llm.model()
 
-    def answer(self, question: str, sources: list[Source], context: str | None = None,
-               on_token: Callable[[str], None] | None = None) -> Outcome:
+    def answer(self, q: Question, sources: list[Source], on_token: Callable[[str], None] | None = None) -> Outcome:
         """The validated LLM answer, a refusal, or no answer (with the reason) when the LLM failed."""
+        question = q.asked
         prompt = load_prompt("answer")
         if not sources:
             return Outcome(Answer(question, REFUSAL, True, self.backend, prompt_sha256=prompt.sha256,
                                   notice="no passages matched the question"))
         try:
-            raw = self.llm.stream(self.chain(prompt), {"sources": sources, "question": context or question}, on_token)
+            raw = self.llm.stream(self.chain(prompt), {"sources": sources, "question": q.text}, on_token)
         except LLMError as exc:
             return Outcome(None, f"{exc.notice}; answered offline instead. ", fallback=exc.reason)
         text = (raw or "").strip()
@@ -83,20 +86,22 @@ class ChatGenerator:
         return Outcome(Answer(question, v.answer, False, self.backend, v.citations, v.sentence_dicts(), "; ".join(notes),
                               v.removed, prompt_sha256=prompt.sha256, llm_raw=raw if changed else ""))
 
-    def condense(self, question: str, history: list[dict]) -> str:
-        """A follow-up rewritten as a standalone question (raises LLMError when the LLM fails)."""
+    def condense(self, question: str, history: list[dict], outlets: list[str]) -> Condensed:
+        """A follow-up rewritten by the LLM as a standalone question ("" with a notice when it fails or
+        returns the question unchanged)."""
         prompt = load_prompt("condense")
-        text = " ".join(self.llm.complete(prompt.messages(history=_history_text(history), question=question)).split())
-        return text if 3 <= len(text) <= 500 else question
+        try:
+            text = " ".join(self.llm.complete(prompt.messages(history=_history_text(history), question=question)).split())
+        except LLMError as exc:
+            return Condensed("", f"{exc.notice} while condensing the follow-up; resolved it offline instead. ")
+        if not 3 <= len(text) <= 500 or text.lower() == question.strip().lower():
+            return Condensed("", "the LLM returned the follow-up unchanged; resolved it offline instead. ")
+        return Condensed(text)
+
+    def review(self, question: Question, sources: list[Source], result: Answer) -> Outcome:
+        """The LLM gives no second opinion: `result` stands."""
+        return Outcome(result)
 
 
 def _history_text(history: list[dict]) -> str:
     return "\n".join(f"{msg.get('role', 'user')}: {' '.join(message_text(msg).split())[:600]}" for msg in history[-6:])
-
-
-def message_text(msg: dict) -> str:
-    """A chat message's text (Gradio 6 sends content as a list of parts)."""
-    content = msg.get("content")
-    if isinstance(content, list):
-        content = " ".join(p.get("text", "") for p in content if isinstance(p, dict))
-    return str(content or "").strip()

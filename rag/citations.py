@@ -37,10 +37,10 @@ import numpy as np
 
 from .bm25 import tokenize
 from .safe import is_instruction
+from .spans import numerals
 from .text import sentence_spans
 
 CITE_GROUP = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
-NUMBER = re.compile(r"\b\d[\d,.]*\b")
 SUPPORTED, WEAK, UNSUPPORTED = "supported", "weak", "unsupported"
 SUPPORTED_AT, WEAK_AT = 0.55, 0.40
 _LEVELS = [UNSUPPORTED, WEAK, SUPPORTED]
@@ -68,7 +68,14 @@ class Source:
 
     @property
     def text(self) -> str:
+        """The passage's text."""
         return self.article_text[self.start:self.end]
+
+    def quote_record(self, start: int, end: int, in_title: bool = False) -> dict:
+        """A quoted span of this article as every view gets it (a citation, a lead, a briefing source):
+        where it is from and its exact text; `in_title`: the offsets are in the headline."""
+        return {"article_id": self.article_id, "title": self.title, "source": self.source, "published_at": self.published_at,
+                "url": self.url, "quote": (self.title if in_title else self.article_text)[start:end], "start": start, "end": end}
 
 
 @dataclass
@@ -218,9 +225,8 @@ def judge(sentences: list[Sentence], sources: list[Source], embedder) -> None:
 
 
 def _numbers_missing(sentence: str, passage: str) -> bool:
-    nums = {n.strip(".,").replace(",", "") for n in NUMBER.findall(sentence)}
-    have = {n.strip(".,").replace(",", "") for n in NUMBER.findall(passage)}
-    return bool({n for n in nums if n} - have)
+    """Whether the sentence states a number its passage does not."""
+    return bool(numerals(sentence) - numerals(passage))
 
 
 @dataclass
@@ -346,11 +352,8 @@ def assemble(sentences: list[Sentence], sources: list[Source], removed: list[int
         end = max(b for _, b in spans) if spans else src.end
         verdicts = [s.verdict for s in sentences if old in s.cites]
         support = max(verdicts, key=_LEVELS.index) if verdicts else UNSUPPORTED
-        citations.append({"n": renum[old], "article_id": src.article_id, "title": src.title, "source": src.source,
-                          "published_at": src.published_at, "url": src.url,
-                          "quote": (src.title if in_title else src.article_text)[start:end],
-                          "start": start, "end": end, "support": support,
-                          "passage_start": src.start, "passage_end": src.end} | ({"field": "title"} if in_title else {}))
+        citations.append({"n": renum[old]} | src.quote_record(start, end, in_title)
+                         | {"support": support, "passage_start": src.start, "passage_end": src.end} | ({"field": "title"} if in_title else {}))
     parts = []
     for s in sentences:
         s.cites = [renum[n] for n in s.cites]

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from typer.core import TyperGroup
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -31,19 +32,13 @@ SinceOpt = Annotated[Optional[str], typer.Option("--since", help="Published on/a
 UntilOpt = Annotated[Optional[str], typer.Option("--until", help="Published on/before YYYY-MM-DD.")]
 
 
-class State:
-    settings: Settings
-
-
-state = State()
-
-
 @app.callback()
-def main(data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Data folder (default .rag, or RAG_DATA_DIR).")):
+def main(ctx: typer.Context,
+         data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Data folder (default .rag, or RAG_DATA_DIR).")):
     """Cited answers and briefings over news articles (offline by default)."""
     apply_offline_env()  # the command is an entry point: it may set its own process's environment
     kwargs = {"data_dir": data_dir} if data_dir else {}
-    state.settings = Settings(**kwargs)
+    ctx.obj = Settings(**kwargs)  # every command reads the settings from its context
 
 
 def _fail(exc: Exception) -> None:
@@ -51,19 +46,20 @@ def _fail(exc: Exception) -> None:
     raise typer.Exit(1)
 
 
-def _corpus(reembedding: bool = False):
+def _corpus(ctx: typer.Context, reembedding: bool = False):
+    """The corpus of the settings in `ctx`."""
     from .corpus import Corpus
 
-    return Corpus(state.settings, reembedding=reembedding)
+    return Corpus(ctx.obj, reembedding=reembedding)
 
 
-def _filled_corpus(hint: str = "run `rag ingest corpus/` first"):
+def _filled_corpus(ctx: typer.Context, hint: str = "run `rag ingest corpus/` first"):
     """The corpus, or a clear error when nothing has been ingested yet."""
     from .errors import RagError
 
-    corpus = _corpus()
+    corpus = _corpus(ctx)
     if corpus.catalog.stats()["articles"] == 0:
-        raise RagError(f"nothing ingested in {state.settings.data_dir}; {hint}")
+        raise RagError(f"nothing ingested in {ctx.obj.data_dir}; {hint}")
     return corpus
 
 
@@ -107,7 +103,7 @@ def _print_report(report) -> None:
 
 
 @app.command()
-def ingest(sources: list[str] = typer.Argument(None, help="Files, folders, or http(s) addresses of article pages."),
+def ingest(ctx: typer.Context, sources: list[str] = typer.Argument(None, help="Files, folders, or http(s) addresses of article pages."),
            feed: list[str] = typer.Option([], "--feed", help="RSS/Atom feed address; its items are fetched as pages (repeatable)."),
            prune: bool = typer.Option(False, "--prune", help="Also remove stored articles whose files are gone."),
            keep_duplicates: bool = typer.Option(False, "--keep-duplicates", help="Store near-duplicate articles too."),
@@ -125,7 +121,7 @@ def ingest(sources: list[str] = typer.Argument(None, help="Files, folders, or ht
     if not sources and not feed and not reembed:
         _fail(RagError("nothing to ingest; give files, folders, page addresses or --feed FEED_URL"))
     try:
-        corpus = _corpus(reembedding=reembed)
+        corpus = _corpus(ctx, reembedding=reembed)
         if reembed:
             t0 = time.perf_counter()
             n = reembed_all(corpus)
@@ -157,7 +153,7 @@ def _interval(text: str) -> float:
 
 
 @app.command()
-def watch(feeds: list[str] = typer.Argument(..., help="RSS/Atom feed addresses to follow."),
+def watch(ctx: typer.Context, feeds: list[str] = typer.Argument(..., help="RSS/Atom feed addresses to follow."),
           every: str = typer.Option("15m", "--every", help="How often to read the feeds (90s, 15m, 1h)."),
           once: bool = typer.Option(False, "--once", help="Read the feeds once and stop (for cron)."),
           max_items: int = typer.Option(None, "--max-items", min=1, help="Items read from each feed per run (default RAG_FEED_MAX_ITEMS, 50).")):
@@ -168,7 +164,7 @@ def watch(feeds: list[str] = typer.Argument(..., help="RSS/Atom feed addresses t
 
     try:
         seconds = _interval(every)
-        corpus = _corpus()
+        corpus = _corpus(ctx)
         while True:
             report = _run_ingest(corpus, [], list(feeds), quiet=True, max_items=max_items)
             err.print(time.strftime("%H:%M:%S "), end="")
@@ -183,7 +179,7 @@ def watch(feeds: list[str] = typer.Argument(..., help="RSS/Atom feed addresses t
 
 
 @app.command()
-def search(query: str = typer.Argument(..., help="Question or keywords."),
+def search(ctx: typer.Context, query: str = typer.Argument(..., help="Question or keywords."),
            k: int = typer.Option(None, "-k", help="Number of passages (default RAG_TOP_K)."),
            source: SourceOpt = None,
            since: SinceOpt = None,
@@ -194,8 +190,8 @@ def search(query: str = typer.Argument(..., help="Question or keywords."),
     from .retrieve import Retriever
 
     try:
-        k = k or state.settings.top_k
-        hits = Retriever(_corpus()).search(query, k, source or None, since, until)
+        k = k or ctx.obj.top_k
+        hits = Retriever(_corpus(ctx)).search(query, k, source or None, since, until)
     except RagError as exc:
         _fail(exc)
     if as_json:
@@ -214,16 +210,16 @@ def search(query: str = typer.Argument(..., help="Question or keywords."),
 
 
 @app.command()
-def stats(as_json: bool = typer.Option(False, "--json")):
+def stats(ctx: typer.Context, as_json: bool = typer.Option(False, "--json")):
     """Articles, chunks, sources, date span and embedding model of the store."""
     from .errors import RagError
 
     try:
-        s = _corpus().catalog.stats()
+        s = _corpus(ctx).catalog.stats()
     except RagError as exc:
         _fail(exc)
-    s["data_dir"] = str(state.settings.data_dir)
-    s["chroma"] = state.settings.chroma_url or "embedded"
+    s["data_dir"] = str(ctx.obj.data_dir)
+    s["chroma"] = ctx.obj.chroma_url or "embedded"
     if as_json:
         sys.stdout.write(json.dumps(s, ensure_ascii=False, indent=2) + "\n")
         return
@@ -239,13 +235,13 @@ def stats(as_json: bool = typer.Option(False, "--json")):
 
 
 @app.command()
-def delete(article: list[str] = typer.Argument(..., help="Article id, id prefix (6+ hex digits), exact title, url or file name."),
+def delete(ctx: typer.Context, article: list[str] = typer.Argument(..., help="Article id, id prefix (6+ hex digits), exact title, url or file name."),
            all_matches: bool = typer.Option(False, "--all", help="Delete every article a reference matches, not only a unique one.")):
     """Delete articles from the store (vectors, catalogue and BM25); references match literally."""
     from .errors import RagError
 
     try:
-        corpus = _corpus()
+        corpus = _corpus(ctx)
         ids = []
         for ref in article:
             found = corpus.catalog.find(ref)
@@ -292,7 +288,7 @@ def _print_piece(piece: str) -> None:
 
 
 @app.command()
-def ask(question: str = typer.Argument(..., help="The question."),
+def ask(ctx: typer.Context, question: str = typer.Argument(..., help="The question."),
         k: int = typer.Option(None, "-k", help="Passages to retrieve (default RAG_TOP_K)."),
         source: SourceOpt = None,
         since: SinceOpt = None,
@@ -301,12 +297,12 @@ def ask(question: str = typer.Argument(..., help="The question."),
         offline: bool = typer.Option(False, "--offline", help="Use the offline answerer even if an LLM is set."),
         as_json: bool = typer.Option(False, "--json", help="Print the answer JSON (see README).")):
     """Answer a question with numbered citations to exact passages (refuses when unsupported)."""
-    from .answer import Answerer
+    from .answerer import Answerer
     from .errors import RagError
 
     try:
-        answerer = Answerer(_filled_corpus())
-        streaming = stream and not offline and state.settings.llm_enabled
+        answerer = Answerer(_filled_corpus(ctx))
+        streaming = stream and not offline and ctx.obj.llm_enabled
         on_token = None
         if streaming and as_json:
             # JSON lines: {"type": "token", "text": ...} as the draft arrives, then {"type": "answer", ...}.
@@ -335,7 +331,7 @@ def ask(question: str = typer.Argument(..., help="The question."),
 
 
 @app.command()
-def brief(topic: Optional[str] = typer.Argument(None, help="Topic (omit for the filtered or whole corpus)."),
+def brief(ctx: typer.Context, topic: Optional[str] = typer.Argument(None, help="Topic (omit for the filtered or whole corpus)."),
           source: SourceOpt = None,
           since: SinceOpt = None,
           until: UntilOpt = None,
@@ -345,11 +341,11 @@ def brief(topic: Optional[str] = typer.Argument(None, help="Topic (omit for the 
           offline: bool = typer.Option(False, "--offline", help="Use the offline summariser even if an LLM is set."),
           as_json: bool = typer.Option(False, "--json", help="Print the briefing as JSON.")):
     """A cited briefing: key points by theme, timeline, who's who, where sources differ, sources."""
-    from .brief import brief as make_brief
+    from .briefing import brief as make_brief
     from .errors import RagError
 
     try:
-        b = make_brief(_filled_corpus(), topic, source or None, since, until, article or None, max_articles, use_llm=False if offline else None)
+        b = make_brief(_filled_corpus(ctx), topic, source or None, since, until, article or None, max_articles, use_llm=False if offline else None)
     except RagError as exc:
         _fail(exc)
     if out_file:
@@ -365,7 +361,7 @@ def brief(topic: Optional[str] = typer.Argument(None, help="Topic (omit for the 
 
 
 @app.command()
-def ui(host: str = typer.Option(None, "--host", help="Bind address (default 127.0.0.1)."),
+def ui(ctx: typer.Context, host: str = typer.Option(None, "--host", help="Bind address (default 127.0.0.1)."),
        port: int = typer.Option(None, "--port", help="Port (default 7860)."),
        auth: str = typer.Option(None, "--auth", help="user:password required to open the app (or RAG_UI_AUTH)."),
        auth_file: Optional[Path] = typer.Option(None, "--auth-file", help="File holding user:password (or RAG_UI_AUTH_FILE)."),
@@ -379,7 +375,7 @@ def ui(host: str = typer.Option(None, "--host", help="Bind address (default 127.
     from .errors import RagError
     from .safe import is_loopback
 
-    s = state.settings
+    s = ctx.obj
     bind = host or s.ui_host
     # The "starting…" page goes up first (the app takes seconds to import), but only where the app
     # itself may be served: loopback, or with a login or read-only.
@@ -401,7 +397,7 @@ app.add_typer(llm_app, name="llm")
 
 
 @llm_app.command("check")
-def llm_check(as_json: bool = typer.Option(False, "--json", help="Print the report as JSON.")):
+def llm_check(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Print the report as JSON.")):
     """Reachability, first-token and total latency, and citation habits on three seed questions."""
     from dataclasses import asdict
 
@@ -409,7 +405,7 @@ def llm_check(as_json: bool = typer.Option(False, "--json", help="Print the repo
     from .llm_check import check
 
     try:
-        report = check(_filled_corpus("run `rag ingest corpus/` first"))
+        report = check(_filled_corpus(ctx, "run `rag ingest corpus/` first"))
     except RagError as exc:
         _fail(exc)
     if as_json:
@@ -427,57 +423,79 @@ def llm_check(as_json: bool = typer.Option(False, "--json", help="Print the repo
         out.print(f"advice: {term_text(line)}", highlight=False)
 
 
-@app.command("eval")
-def eval_cmd(targets: list[str] = typer.Argument(..., help="GOLD file, or `compare A.json B.json`."),
-             retrieval_only: bool = typer.Option(False, "--retrieval-only", help="Only retrieval metrics (no answers)."),
-             k: int = typer.Option(10, "-k", help="Passages retrieved for retrieval metrics."),
-             limit: int = typer.Option(0, "--limit", help="Only the first N questions."),
-             json_out: Optional[Path] = typer.Option(None, "--json", help="Write the full run (metrics, per question) here."),
-             report: Optional[Path] = typer.Option(None, "--report", help="Write report.md/.html and PNG plots here."),
-             floors: Optional[Path] = typer.Option(None, "--floors", help="Fail (exit 3) if a metric is below these floors "
-                                                   "({metric: floor}, or {\"all\" or a question type: {metric: floor}})."),
-             offline: bool = typer.Option(False, "--offline", help="Use the offline answerer even if an LLM is set.")):
-    """Evaluate answers and citations against gold citations; or compare two runs."""
-    from .errors import RagError
-    from .evaluate import (CEILING_KEYS, check_floors, compare, describe_mix, evaluate, floor_checks, floors_table, fmt, metrics_table,
-                           write_report)
+class _GoldByDefault(TyperGroup):
+    """`rag eval GOLD …` runs the `gold` command (a word that is no command of the group is a gold file or
+    a shipped set's name); `rag eval compare A.json B.json` compares two runs."""
 
-    if targets[0] == "compare":
-        if len(targets) != 3:
-            _fail(RagError("usage: rag eval compare A.json B.json"))
+    def parse_args(self, ctx, args):
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
+            args = ["gold", *args]
+        return super().parse_args(ctx, args)
+
+
+eval_app = typer.Typer(cls=_GoldByDefault, add_completion=False, no_args_is_help=True,
+                       help="Evaluate against gold citations (`rag eval GOLD`: a file, or kinds / conversations / seed), "
+                            "or compare two runs (`rag eval compare A.json B.json`).")
+app.add_typer(eval_app, name="eval")
+
+
+@eval_app.command("compare")
+def eval_compare(run_a: Path = typer.Argument(..., metavar="A.json", help="A run written by `rag eval GOLD --json`."),
+                 run_b: Path = typer.Argument(..., metavar="B.json", help="The run to compare with it.")):
+    """Two runs side by side: each metric in A and B and the change, and what answered each."""
+    from .errors import RagError
+    from .evaluate import CEILING_KEYS, compare, describe_mix, fmt
+
+    runs = []
+    for flag, path in (("A.json", run_a), ("B.json", run_b)):
         try:
-            a, b = (json.loads(Path(t).read_text()) for t in targets[1:])
+            runs.append(json.loads(path.read_text()))
         except (OSError, ValueError) as exc:
-            _fail(RagError(f"cannot read run file: {exc}"))
-        t = Table(title=f"A = {targets[1]}, B = {targets[2]}",
-                  caption="delta = B − A; green where B is better (higher, or lower for latencies and answerable_refused)")
-        for col in ("metric", "A", "B", "delta"):
-            t.add_column(col, justify="right")
-        for key, x, y, d in compare(a, b):
-            colour = "" if d is None or abs(d) < 1e-9 else ("green" if (d > 0) != (key in CEILING_KEYS) else "red")
-            shown = "–" if d is None else (f"{d:+.0f} ms" if key.startswith("latency") else f"{d:+.3f}")
-            t.add_row(key, fmt(x), fmt(y), f"[{colour}]{shown}[/{colour}]" if colour else shown)
-        out.print(t)
-        for name, run in (("A", a), ("B", b)):
-            r = run["run"]
-            out.print(f"{name}: commit {r['git_commit']}, {r['answer_backend']}, {r['embedding_model']}, prompts {r['prompt_hashes']}", highlight=False)
-            mix = describe_mix(r)
-            if mix:
-                out.print(f"{name} answered by: {mix}", highlight=False)
-            if (r.get("backend_mix") or {}).get("fallbacks"):
-                err.print(f"[yellow]warning:[/yellow] run {name} has LLM fallbacks; its figures are partly the offline answerer's", highlight=False)
-        return
-    if len(targets) != 1:
-        _fail(RagError("give one gold file (or `compare A.json B.json`)"))
+            _fail(RagError(f"{flag} {path}: cannot read the run ({exc}); give a file written by `rag eval GOLD --json`"))
+    a, b = runs
+    t = Table(title=f"A = {run_a}, B = {run_b}",
+              caption="delta = B − A; green where B is better (higher, or lower for latencies and answerable_refused)")
+    for col in ("metric", "A", "B", "delta"):
+        t.add_column(col, justify="right")
+    for key, x, y, d in compare(a, b):
+        colour = "" if d is None or abs(d) < 1e-9 else ("green" if (d > 0) != (key in CEILING_KEYS) else "red")
+        shown = "–" if d is None else (f"{d:+.0f} ms" if key.startswith("latency") else f"{d:+.3f}")
+        t.add_row(key, fmt(x), fmt(y), f"[{colour}]{shown}[/{colour}]" if colour else shown)
+    out.print(t)
+    for name, run in (("A", a), ("B", b)):
+        r = run["run"]
+        out.print(f"{name}: commit {r['git_commit']}, {r['answer_backend']}, {r['embedding_model']}, prompts {r['prompt_hashes']}", highlight=False)
+        mix = describe_mix(r)
+        if mix:
+            out.print(f"{name} answered by: {mix}", highlight=False)
+        if (r.get("backend_mix") or {}).get("fallbacks"):
+            err.print(f"[yellow]warning:[/yellow] run {name} has LLM fallbacks; its figures are partly the offline answerer's", highlight=False)
+
+
+@eval_app.command("gold")
+def eval_gold(ctx: typer.Context,
+              gold: str = typer.Argument(..., help="Gold file (.json/.jsonl), or a shipped set: seed, kinds, conversations."),
+              retrieval_only: bool = typer.Option(False, "--retrieval-only", help="Only retrieval metrics (no answers)."),
+              k: int = typer.Option(10, "-k", help="Passages retrieved for retrieval metrics."),
+              limit: int = typer.Option(0, "--limit", help="Only the first N questions."),
+              json_out: Optional[Path] = typer.Option(None, "--json", help="Write the full run (metrics, per question) here."),
+              report: Optional[Path] = typer.Option(None, "--report", help="Write report.md/.html and PNG plots here."),
+              floors: Optional[Path] = typer.Option(None, "--floors", help="Fail (exit 3) if a metric is below these floors "
+                                                    "({metric: floor}, or {\"all\" or a question type: {metric: floor}})."),
+              offline: bool = typer.Option(False, "--offline", help="Use the offline answerer even if an LLM is set.")):
+    """Evaluate answers and citations against gold citations (the default: `rag eval GOLD`)."""
+    from .errors import RagError
+    from .evaluate import check_floors, describe_mix, evaluate, floor_checks, floors_table, metrics_table, write_report
+
     try:
-        corpus = _filled_corpus("ingest the articles the gold file cites first")
+        corpus = _filled_corpus(ctx, "ingest the articles the gold file cites first")
         with Progress(TextColumn("evaluating"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err, transient=True) as bar:
             task = bar.add_task("eval", total=None)
-            result = evaluate(corpus, targets[0], k=k, limit=limit, retrieval_only=retrieval_only,
+            result = evaluate(corpus, gold, k=k, limit=limit, retrieval_only=retrieval_only,
                               progress=lambda i, n: bar.update(task, completed=i, total=n), use_llm=False if offline else None)
     except RagError as exc:
         _fail(exc)
-    out.print(metrics_table(result, f"{targets[0]}: {result['metrics']['n']} questions, {result['run']['answer_backend']}"))
+    out.print(metrics_table(result, f"{gold}: {result['metrics']['n']} questions, {result['run']['answer_backend']}"))
     mix = describe_mix(result["run"])
     if mix:
         out.print(f"answered by: {mix}", highlight=False)

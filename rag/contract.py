@@ -4,10 +4,11 @@ seam every answer generator implements (`Generator`, returning an `Outcome`)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, Protocol
+from typing import TYPE_CHECKING, Callable, NamedTuple, Protocol
 
 if TYPE_CHECKING:
     from .corpus import Corpus
+    from .question import Question
     from .retrieve import Hit
 
 from .citations import Source
@@ -55,14 +56,36 @@ class Outcome:
     fallback: str = ""  # why the next generator answers: an LLMError reason, no_citations, unsupported ...
 
 
+class Condensed(NamedTuple):
+    """A follow-up written out as a standalone question ("" when the generator could not), with a notice."""
+
+    text: str
+    notice: str = ""
+
+
 class Generator(Protocol):
-    """Writes a cited answer to `question` from numbered `sources`."""
+    """One way of answering. The answerer asks its generators in order and never names one:
+
+    * `condense`: a follow-up written out as a standalone question (the first non-empty one is searched);
+    * `answer`: a cited answer to the analysed question from numbered `sources` (`Outcome.answer` None:
+      the next generator answers);
+    * `review`: the later generators' second opinion on the answer an earlier one gave (it may be
+      replaced, or its verdicts lowered, with a notice).
+    """
 
     backend: str
+    uses_llm: bool  # left out when the caller asks for no LLM
 
-    def answer(self, question: str, sources: list[Source], context: str | None = None,
-               on_token: Callable[[str], None] | None = None) -> Outcome:
+    def condense(self, question: str, history: list[dict], outlets: list[str]) -> Condensed:
+        """The follow-up `question` written out from the chat `history` ("" when it cannot be)."""
+        ...
+
+    def answer(self, question: "Question", sources: list[Source], on_token: Callable[[str], None] | None = None) -> Outcome:
         """The answer (or None to let the next generator try), with a notice and the raw reply."""
+        ...
+
+    def review(self, question: "Question", sources: list[Source], result: Answer) -> Outcome:
+        """The answer to show in place of an earlier generator's `result` (often `result` itself), with a notice."""
         ...
 
 

@@ -23,11 +23,11 @@ from pathlib import Path
 from typing import Callable
 
 from . import metrics as M
-from .answer import Answerer
+from .answerer import Answerer
 from .corpus import Corpus
 from .errors import ConfigError, IngestError
 from .loaders import read_regular
-from .offline import question_kind
+from .question import question_kind
 from .prompts import prompt_hashes
 from .retrieve import Retriever
 from .safe import CSP_META, md_text
@@ -397,23 +397,34 @@ def fmt(v) -> str:
 
 
 def write_report(result: dict, folder: Path) -> list[Path]:
-    """report.md, report.html, metrics_by_type.png, latency.png and questions.jsonl in `folder`."""
+    """report.md, report.html, metrics_by_type.png, latency.png and questions.jsonl in `folder` (one writer each)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    plots = [plot_metrics_by_type(result, folder / "metrics_by_type.png"), plot_latency(result, folder / "latency.png")]
+    return plots + [write_markdown(result, folder / "report.md"), write_html(result, folder / "report.html", plots),
+                    write_questions(result, folder / "questions.jsonl")]
+
+
+def _pyplot():
+    """matplotlib's pyplot on the file-only backend, with readable fonts."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    import numpy as np
-    from matplotlib.ticker import MaxNLocator
 
     plt.rcParams.update({"font.size": 12, "axes.titlesize": 14, "axes.labelsize": 12, "legend.fontsize": 11})
-    folder.mkdir(parents=True, exist_ok=True)
-    files = []
+    return plt
+
+
+def plot_metrics_by_type(result: dict, path: Path) -> Path:
+    """A grid of question types (rows) by metrics (columns), each cell holding its figure: readable for
+    two types or a dozen, where grouped bars turn into a thicket."""
+    import numpy as np
+
+    plt = _pyplot()
     types = list(result["by_type"])
     shown = [k for k in ("hits_at_4", "hits_at_10", "mrr_at_10", "citation_recall", "citation_precision",
                          "answer_contains_gold", "kind_right", "follow_up_resolved", "refusal_recall", "support_rate")
              if any(result["by_type"][t].get(k) is not None for t in types)]
-    # A grid of question types (rows) by metrics (columns), each cell holding its figure: readable for
-    # two types or a dozen, where grouped bars turn into a thicket.
     grid = np.array([[np.nan if result["by_type"][t].get(k) is None else result["by_type"][t][k] for k in shown] for t in types])
     fig, ax = plt.subplots(figsize=(2.2 + 1.25 * len(shown), 1.6 + 0.55 * max(1, len(types))))
     ax.imshow(np.ma.masked_invalid(grid), cmap="RdYlGn", vmin=0.0, vmax=1.0, aspect="auto")
@@ -423,10 +434,16 @@ def write_report(result: dict, folder: Path) -> list[Path]:
     ax.set_yticks(range(len(types)), [f"{t} (n={result['by_type'][t]['n']})" for t in types])
     ax.set_title("Metrics per question type (0–1, higher is better)")
     fig.tight_layout()
-    p = folder / "metrics_by_type.png"
-    fig.savefig(p, dpi=110)
+    fig.savefig(path, dpi=110)
     plt.close(fig)
-    files.append(p)
+    return path
+
+
+def plot_latency(result: dict, path: Path) -> Path:
+    """A histogram of answer latencies (questions per bin, whole counts)."""
+    from matplotlib.ticker import MaxNLocator
+
+    plt = _pyplot()
     lat = [r["latency_ms"] for r in result["questions"] if "latency_ms" in r]
     fig, ax = plt.subplots(figsize=(8, 4))
     ax.hist(lat or [0], bins=min(30, max(5, len(lat) // 3)), color="#4a7bd0")
@@ -435,11 +452,14 @@ def write_report(result: dict, folder: Path) -> list[Path]:
     ax.set_ylabel("questions")
     ax.set_title(f"Answer latency ({len(lat)} questions)")
     fig.tight_layout()
-    p = folder / "latency.png"
-    fig.savefig(p, dpi=110)
+    fig.savefig(path, dpi=110)
     plt.close(fig)
-    files.append(p)
-    run = result["run"]
+    return path
+
+
+def write_markdown(result: dict, path: Path) -> Path:
+    """The run, its metrics table and every question with its answer, citations and gold, as Markdown."""
+    run, types = result["run"], list(result["by_type"])
     md = ["# Evaluation report", "", f"- gold file: `{run['gold_file']}`", f"- answer backend: {run['answer_backend']}",
           f"- answered by: {describe_mix(run) or 'retrieval only'}",
           f"- embedding model: {run['embedding_model']}", f"- git commit: {run['git_commit']}",
@@ -461,9 +481,13 @@ def write_report(result: dict, folder: Path) -> list[Path]:
             md.append(f"- gold: {t(g['article'][:80])}: \u201c{t(g['quote'][:200])}\u201d")
         md.append(f"- citation recall {fmt(r.get('citation_recall'))}, precision {fmt(r.get('citation_precision'))}, hits@4 {fmt(r.get('hits_at_4'))}")
         md.append("")
-    p = folder / "report.md"
-    p.write_text("\n".join(md), encoding="utf-8")
-    files.append(p)
+    path.write_text("\n".join(md), encoding="utf-8")
+    return path
+
+
+def write_html(result: dict, path: Path, plots: list[Path]) -> Path:
+    """A self-contained HTML page (plots inlined, a CSP that runs nothing): metrics and every question."""
+    run, types = result["run"], list(result["by_type"])
     rows_html = "".join(
         f"<tr><td>{html.escape(k)}</td><td>{fmt(result['metrics'].get(k))}</td>" + "".join(f"<td>{fmt(result['by_type'][t].get(k))}</td>" for t in types) + "</tr>"
         for k in METRIC_KEYS)
@@ -473,20 +497,21 @@ def write_report(result: dict, folder: Path) -> list[Path]:
         + "".join(f"<li>[{c['n']}] {html.escape(c['title'])} <i>({html.escape(c['support'])})</i>: <q>{html.escape(c['quote'][:400])}</q></li>" for c in r.get("citations", []))
         + "</ul><p><b>Gold:</b></p><ul>" + "".join(f"<li>{html.escape(g['article'][:80])}: <q>{html.escape(g['quote'][:300])}</q></li>" for g in r["gold"])
         + "</ul></details>" for r in result["questions"])
-    plots = "".join(f"<img src='data:image/png;base64,{base64.b64encode((folder / name).read_bytes()).decode()}' alt='{alt}'>"
-                    for name, alt in (("metrics_by_type.png", "metrics by type"), ("latency.png", "latency")))
+    images = "".join(f"<img src='data:image/png;base64,{base64.b64encode(p.read_bytes()).decode()}' alt='{p.stem.replace('_', ' ')}'>"
+                     for p in plots)
     page = (f"<!doctype html><meta charset='utf-8'>{CSP_META}<meta name='referrer' content='no-referrer'><title>Evaluation report</title>"
             f"<style>body{{font-family:sans-serif;max-width:1100px;margin:2em auto}}td,th{{padding:2px 10px;border-bottom:1px solid #ddd}}</style>"
             f"<h1>Evaluation report</h1><p>{html.escape(run['gold_file'])} · {html.escape(run['answer_backend'])} · commit {html.escape(run['git_commit'])}</p>"
             f"<table><tr><th>metric</th><th>all</th>{''.join(f'<th>{html.escape(t)}</th>' for t in types)}</tr>{rows_html}</table>"
-            f"{plots}<h2>Questions</h2>{qs}")
-    p = folder / "report.html"
-    p.write_text(page, encoding="utf-8")
-    files.append(p)
-    p = folder / "questions.jsonl"
-    p.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in result["questions"]), encoding="utf-8")
-    files.append(p)
-    return files
+            f"{images}<h2>Questions</h2>{qs}")
+    path.write_text(page, encoding="utf-8")
+    return path
+
+
+def write_questions(result: dict, path: Path) -> Path:
+    """One JSON line per question (its answer, citations, gold and metrics)."""
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in result["questions"]), encoding="utf-8")
+    return path
 
 
 def compare(a: dict, b: dict) -> list[tuple[str, float | None, float | None, float | None]]:

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from .bm25 import stopwords
 from .citations import CITE_GROUP
 from .dates import time_spans
-from .offline import name_spans, question_kind
+from .question import question_kind
+from .spans import name_spans
 from .text import ORG_WORDS, PLACE_NAMES
 
 _PRONOUN = re.compile(r"\b(he|him|his|she|her|it|its|they|them|their|there)\b", re.I)
@@ -205,3 +206,22 @@ def _one(question: str, previous: tuple[str, str] | None, outlets: list[str]) ->
     replaced = _replace_pronouns(question, referents(*previous, outlets))
     out = replaced or (question if changed else None)
     return " ".join(out.split()) if out else None
+
+
+def message_text(msg: dict) -> str:
+    """A chat message's text (Gradio 6 sends content as a list of parts)."""
+    content = msg.get("content")
+    if isinstance(content, list):
+        content = " ".join(p.get("text", "") for p in content if isinstance(p, dict))
+    return str(content or "").strip()
+
+
+def chat_turns(history: list[dict] | None) -> list[tuple[str, str]]:
+    """The history as (question, answer) turns, oldest first."""
+    turns: list[tuple[str, str]] = []
+    for msg in history or []:
+        if msg.get("role") == "user" and message_text(msg):
+            turns.append((message_text(msg), ""))
+        elif msg.get("role") == "assistant" and turns and not turns[-1][1]:
+            turns[-1] = (turns[-1][0], message_text(msg))
+    return turns

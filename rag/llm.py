@@ -1,17 +1,12 @@
-"""The chat-model seam: who writes an answer from numbered sources, and how we talk to an LLM.
+"""Talking to an OpenAI-compatible chat model: the one place that reaches the endpoint.
 
-    Generator (Protocol)   answer(question, sources, context, on_token) -> Outcome (an Answer, or None)
-    ├── OfflineAnswerer    rag/answer.py: quotes the best-supported sentences (always answers or refuses)
-    └── ChatGenerator      an OpenAI-compatible chat model through a LangChain LCEL chain, its reply
-                           checked by the citation validator; None (with a notice) when it failed
-
-`Answerer` (rag/answer.py) asks its generators in order and keeps the first answer, so it never
-branches on backends. `ChatLLM` is the one place that talks to the endpoint: ChatOpenAI built from
-settings; every call streamed internally, so a first-token timeout and an overall deadline can be
-enforced and a call given up closes its connection (llama.cpp and others then stop generating);
-HTTP 429 retried with Retry-After (before the first token, also when streaming); failures raised
-as `LLMError` carrying a one-line notice. Errors of our own code (retrieval, prompts, settings) are
-never caught here, so they are never reported as LLM failures.
+The generators that use it (rag/chat.py for answers, rag/briefing.py for key points) sit behind the
+seam in rag/contract.py. `ChatLLM` builds ChatOpenAI from settings; every call is streamed
+internally, so a first-token timeout and an overall deadline can be enforced and a call given up
+closes its connection (llama.cpp and others then stop generating); HTTP 429 is retried with
+Retry-After (before the first token, also when streaming); failures are raised as `LLMError`
+carrying a one-line notice (one table: `describe_llm_error`). Errors of our own code (retrieval,
+prompts, settings) are never caught here, so they are never reported as LLM failures.
 """
 
 from __future__ import annotations
@@ -20,6 +15,7 @@ import time
 from typing import Callable, Iterator
 
 from .errors import BackendError
+from .safe import is_loopback_url
 from .settings import Settings
 
 class LLMError(BackendError):
@@ -33,15 +29,6 @@ class LLMError(BackendError):
         self.notice = notice
         self.reason = reason
         super().__init__(notice)
-
-
-def is_loopback_url(url: str | None) -> bool:
-    """True for an endpoint on this machine (a local CPU server: slower, so longer deadlines)."""
-    from urllib.parse import urlsplit
-
-    from .safe import is_loopback
-
-    return is_loopback(urlsplit(url or "").hostname)
 
 
 class ChatLLM:

@@ -61,10 +61,11 @@ def check(corpus: Corpus, n_questions: int = 3) -> CheckReport:
     report = CheckReport(endpoint=s.llm_base_url or "https://api.openai.com/v1", model=s.llm_model, reachable=False)
     chat, retriever = ChatGenerator(corpus, s), Retriever(corpus)
     for q in questions[:n_questions]:
-        sources = to_sources(retriever.search(q.question, s.top_k), corpus)
+        question = retriever.analyse(q.question)
+        sources = to_sources(retriever.search(question, s.top_k), corpus)
         first: list[float] = []
         t0 = time.perf_counter()
-        outcome = chat.answer(q.question, sources, on_token=lambda _: first.append(time.perf_counter()) if not first else None)
+        outcome = chat.answer(question, sources, on_token=lambda _: first.append(time.perf_counter()) if not first else None)
         total = time.perf_counter() - t0
         if outcome.fallback in ("unreachable", "timeout") and not first:
             report.probes.append(Probe(q.question, None, total, f"fallback:{outcome.fallback}", ""))

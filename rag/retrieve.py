@@ -30,17 +30,15 @@ Fitted on one half of dev and measured on the other: MRR@10 .700 -> .733, Hits@4
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass
-from functools import lru_cache
 
 import numpy as np
 
 from .corpus import Corpus
 from .bm25 import Bm25Index, tokenize, weighted_share
-from .dates import named_days, strip_days
 from .errors import ConfigError
 from .filters import Filters
+from .question import Question, analyse
 
 
 @dataclass
@@ -64,69 +62,6 @@ class Hit:
         return asdict(self)
 
 
-def query_aspects(query: str, sources: list[str]) -> list[tuple[str | None, int]]:
-    """(outlet, day) pairs the question points at, in order: each named outlet with the day named
-    closest after it (within 80 characters), and days named on their own."""
-    return [(s, d) for _, s, d in _aspects(query, tuple(sources))]
-
-
-def aspect_positions(query: str, sources: list[str]) -> list[int]:
-    """Where in the question each of `query_aspects` is first named (character offsets)."""
-    return [pos for pos, _, _ in _aspects(query, tuple(sources))]
-
-
-@lru_cache(maxsize=256)  # one question is read by the search, the learned rerank and the answerer
-def _aspects(query: str, sources: tuple[str, ...]) -> tuple[tuple[int, str | None, int], ...]:
-    outlets = _mentions(query, list(sources))
-    days = named_days(query)
-    found: list[tuple[int, str | None, int]] = []
-    used_days = set()
-    for pos, s in outlets:
-        day = 0
-        for dpos, d in days:
-            if 0 <= dpos - pos <= 80 and dpos not in used_days:
-                day = d
-                used_days.add(dpos)
-                break
-        found.append((pos, s, day))
-    for dpos, d in days:
-        if dpos not in used_days:
-            found.append((dpos, None, d))
-    found.sort()
-    first: dict[tuple[str | None, int], int] = {}
-    for pos, s, d in found:
-        first.setdefault((s, d), pos)
-    return tuple((pos, s, d) for (s, d), pos in first.items())
-
-
-def _mentions(query: str, sources: list[str]) -> list[tuple[int, str]]:
-    q = query.lower()
-    found = []
-    for s, patterns in _outlet_patterns(tuple(sources)):
-        for pattern in patterns:
-            hits = [(m.start(), s) for m in pattern.finditer(q)]
-            if hits:
-                found.extend(hits)
-                break
-    return sorted(found)
-
-
-def _whole_word(name: str) -> str:
-    """A pattern matching `name` only as whole words ("Verge" not inside "converge")."""
-    return r"(?<![\w])" + re.escape(name) + r"(?![\w])"
-
-
-@lru_cache(maxsize=8)
-def _outlet_patterns(sources: tuple[str, ...]) -> list[tuple[str, list[re.Pattern]]]:
-    """Each outlet with its whole-word patterns, full name first ("the verge", then "verge")."""
-    out = []
-    for s in sources:
-        name = s.lower()
-        variants = [name] + ([name[4:]] if name.startswith("the ") else [])
-        out.append((s, [re.compile(_whole_word(v)) for v in variants if len(v) >= 3]))
-    return out
-
-
 class Retriever:
     """Hybrid retriever over a `Corpus`."""
 
@@ -136,31 +71,39 @@ class Retriever:
         self._generation = -1
 
     def known_sources(self) -> list[str]:
+        """The corpus's outlet names (re-read after the catalogue changes)."""
         gen = self.corpus.catalog.generation
         if self._sources is None or gen != self._generation:
             self._sources = self.corpus.catalog.sources()
             self._generation = gen
         return self._sources
 
+    def analyse(self, text: str, asked: str | None = None) -> Question:
+        """`text` analysed over this corpus's outlets and word weights (rag/question.py)."""
+        return analyse(text, self.known_sources(), self.corpus.bm25.idf, asked)
+
     def filters(self, sources=None, since=None, until=None, article_ids=None) -> Filters:
         """Checked `Filters` for this corpus (unknown outlets and impossible dates are errors)."""
         return Filters.parse(self.known_sources(), sources, since, until, article_ids)
 
-    def search(self, query: str, k: int | None = None, sources: list[str] | None = None,
+    def search(self, query: str | Question, k: int | None = None, sources: list[str] | None = None,
                since: str | None = None, until: str | None = None, query_hints: bool = True,
                mode: str = "hybrid", article_ids: list[str] | None = None, filters: Filters | None = None) -> list[Hit]:
-        """Top-k chunks for `query` under the filters (given as values or a `Filters`); mode is hybrid, dense or bm25."""
-        if not query or not query.strip():
+        """Top-k chunks for `query` (text, or a `Question` already analysed) under the filters (given as
+        values or a `Filters`); mode is hybrid, dense or bm25."""
+        text = query.text if isinstance(query, Question) else query
+        if not text or not text.strip():
             raise ConfigError("empty query; type a question or keywords")
         k = k or self.corpus.settings.top_k
         f = filters or self.filters(sources, since, until, article_ids)
         if self.corpus.catalog.is_empty():
             return []
+        q = query if isinstance(query, Question) else self.analyse(text)
+        query = text
         vec = self.corpus.embedder.embed_query(query) if mode != "bm25" else None
-        known = self.known_sources()
-        bare = strip_hints(query, known)
+        bare = q.hint_free
         coverage = self._coverage_scorer(bare)
-        aspects = query_aspects(query, known) if query_hints and not f.sources and not f.article_ids else []
+        aspects = q.outlet_day if query_hints and not f.sources and not f.article_ids else []
         # One wide dense query serves the whole question and every aspect (post-filtered), instead of
         # a filtered Chroma query per list; a thin pool falls back to a filtered query.
         pool = self.corpus.vectors.query(vec, HINT_POOL, f.where()) if aspects and mode != "bm25" else None
@@ -181,16 +124,16 @@ class Retriever:
         if not self.corpus.settings.learned_rerank:
             return self._hydrate(fused[:k])
         hits = self._hydrate(fused[:max(k, self.corpus.settings.rerank_depth)])
-        scores = self.rerank_features(query, hits, coverage) @ np.asarray(LEARNED_WEIGHTS)
+        scores = self.rerank_features(q, hits, coverage) @ np.asarray(LEARNED_WEIGHTS)
         order = sorted(range(len(hits)), key=lambda i: (-scores[i], i))
         return [hits[i] for i in order[:k]]
 
-    def rerank_features(self, query: str, hits: list[Hit], coverage=None) -> np.ndarray:
+    def rerank_features(self, query: str | Question, hits: list[Hit], coverage=None) -> np.ndarray:
         """One row of `LEARNED_FEATURES` per hit (in list order), for the learned rerank and its fitting."""
-        known = self.known_sources()
-        bare = strip_hints(query, known)
+        q = query if isinstance(query, Question) else self.analyse(query)
+        bare = q.hint_free
         coverage = coverage or self._coverage_scorer(bare)
-        named = {o for o, _ in query_aspects(query, known) if o}
+        named = {a.outlet for a in q.aspects if a.outlet}
         index = self.corpus.bm25
         idf = {t: index.idf(t) for t in set(tokenize(bare))}
         cov = [coverage(h.chunk_id) if coverage else 0.0 for h in hits]
@@ -301,20 +244,6 @@ LEARNED_WEIGHTS = (1.055, 1.517, 2.210, -1.703, 1.978, 0.216, 2.004, 3.904)
 HINT_POOL = 400  # dense candidates shared by the outlet/day aspects
 MIN_POOLED = 20  # fewer survivors than this after post-filtering -> an exact or filtered ranking
 SMALL_SET = 400  # filtered sets up to this size are ranked exactly from cached vectors
-
-
-def strip_hints(query: str, sources: list[str]) -> str:
-    """The question without outlet names and dates (they are applied as filters instead)."""
-    return _stripped(query, tuple(sources))
-
-
-@lru_cache(maxsize=256)
-def _stripped(query: str, sources: tuple[str, ...]) -> str:
-    q = strip_days(query)
-    for s in sorted(sources, key=len, reverse=True):
-        if len(s) >= 3:
-            q = re.sub(_whole_word(s), " ", q, flags=re.I)
-    return " ".join(q.split())
 
 
 def _rerank(items: list, coverage, weight: float, depth: int) -> list:

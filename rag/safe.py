@@ -79,6 +79,24 @@ def is_loopback(host: str | None) -> bool:
         return False
 
 
+def is_loopback_url(url: str | None) -> bool:
+    """True for an http(s) endpoint on this machine (`is_loopback` of its host)."""
+    return is_loopback(urlsplit(url or "").hostname)
+
+
+def first_internal_address(host: str) -> str:
+    """The first address `host` resolves to that is not public (loopback, private, link-local, reserved,
+    multicast or unspecified), "" when all are public. Raises OSError when it does not resolve."""
+    import ipaddress
+    import socket
+
+    for info in socket.getaddrinfo(host, None):
+        ip = ipaddress.ip_address(info[4][0].split("%")[0])
+        if ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_multicast or ip.is_unspecified:
+            return str(ip)
+    return ""
+
+
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 

@@ -30,7 +30,7 @@ from typing import Callable, Iterable
 from importlib.metadata import PackageNotFoundError, version
 from .errors import IngestError
 from .loaders import Article, decode_bytes, load_html, mb
-from .safe import safe_url
+from .safe import first_internal_address, safe_url
 
 try:
     _VERSION = version("news-rag")
@@ -54,19 +54,15 @@ class Fetched:
 
 def _check_public(url: str, original: str) -> None:
     """Refuse an address whose host resolves to a loopback, private, link-local or reserved IP."""
-    import ipaddress
-    import socket
     from urllib.parse import urlsplit
 
     host = urlsplit(url).hostname or ""
     try:
-        infos = socket.getaddrinfo(host, None)
+        ip = first_internal_address(host)
     except OSError:
         raise IngestError(original, f"cannot resolve {host!r}; check the address and the network") from None
-    for info in infos:
-        ip = ipaddress.ip_address(info[4][0].split("%")[0])
-        if ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_multicast or ip.is_unspecified:
-            raise IngestError(original, f"points to a local or private address ({ip}); a shared UI only fetches public sites")
+    if ip:
+        raise IngestError(original, f"points to a local or private address ({ip}); a shared UI only fetches public sites")
 
 
 def fetch(url: str, timeout: float, max_bytes: int, public_only: bool = False) -> Fetched:

@@ -18,7 +18,7 @@ even and odd positions, as the other benches split it):
 * negatives: the other sentences of the passages the answerer reads (top_k retrieved) and, sampled,
   of the gold articles; for unanswerable questions the retrieved sentences, all negative.
 Sentences are split and filtered exactly as the offline answerer does (rag.text.sentence_spans,
-rag.offline._states_something).
+rag.spans.states_something).
 
 Held-out figures (questions of the other half): for every answerable question, is the best-scored
 sentence of the retrieved passages a gold one (top-1), for the model and for the lexical judge; and
@@ -50,7 +50,7 @@ from rag import metrics as M  # noqa: E402
 from rag.contract import to_sources  # noqa: E402
 from rag.evaluate import load_gold, resolve_gold  # noqa: E402
 from rag.judge import LexicalJudge, encode_pairs, pair_tokenizer  # noqa: E402
-from rag.offline import _states_something, name_spans, number_spans  # noqa: E402
+from rag.spans import name_spans, number_spans, states_something  # noqa: E402
 from rag.retrieve import Retriever  # noqa: E402
 from rag.text import normalise, sentence_spans  # noqa: E402
 
@@ -64,7 +64,7 @@ def sentences_of(text: str, start: int = 0, end: int | None = None) -> list[tupl
     out = []
     for sp in sentence_spans(text, start, end):
         s = text[sp.start:sp.end]
-        if len(s) >= 20 and _states_something(s):
+        if len(s) >= 20 and states_something(s):
             out.append((sp.start, sp.end, normalise(s)))
     return out
 

@@ -5,7 +5,7 @@ import re
 import pytest
 
 from rag import PromptError, Settings
-from rag.answer import Answerer
+from rag.answerer import Answerer
 from rag.prompts import Prompt, load_prompt
 
 from .llm_server import ScriptedLLM

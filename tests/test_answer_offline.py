@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from rag.answer import Answerer
+from rag.answerer import Answerer
 
 CANONICAL = "Which Iraqi army divisions are named?"
 

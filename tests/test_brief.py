@@ -6,7 +6,7 @@ import re
 import pytest
 
 from rag import Settings, ingest
-from rag.brief import brief
+from rag.briefing import brief
 from rag.errors import RagError
 from rag.dates import find_dates
 
@@ -190,17 +190,17 @@ def test_llm_map_reduce_drops_broken_citations(seed_corpus):
     ('"Who is going to pay for this?" the senator asked during the hearing on Tuesday.', []),
 ])
 def test_what_is_no_key_point(text, reasons):
-    from rag.brief import _briefable, point_defects
+    from rag.spans import briefable, point_defects
 
     title = "SBF trial: Everything to know"
     assert point_defects(text, title) == reasons
-    assert _briefable(text, title) is (not reasons)
+    assert briefable(text, title) is (not reasons)
 
 
 def test_a_name_runs_on_over_and():
-    from rag.brief import find_entities
+    from rag.spans import entities
 
-    ents = find_entities("The Securities and Exchange Commission sued Binance and its chief Changpeng Zhao on Monday.")
+    ents = entities("The Securities and Exchange Commission sued Binance and its chief Changpeng Zhao on Monday.")
     assert "Securities and Exchange Commission" in ents and "Exchange Commission" not in ents
 
 

@@ -77,3 +77,9 @@ def test_cli_eval_writes_report_and_compare(tmp_path):
                        text=True, timeout=60)
     lat = next(line for line in p.stdout.splitlines() if "latency_p50_ms" in line)
     assert "+1234 ms" in lat  # whole milliseconds, signed as B - A
+    # compare is a subcommand of its own: a missing run is one line naming it, a missing argument is usage
+    p = subprocess.run(RAG + ["eval", "compare", str(tmp_path / "a.json"), str(tmp_path / "none.json")], env=env, capture_output=True,
+                       text=True, timeout=60)
+    assert p.returncode == 1 and "B.json" in p.stderr and "none.json" in p.stderr and len(p.stderr.strip().splitlines()) == 1
+    p = subprocess.run(RAG + ["eval", "compare", str(tmp_path / "a.json")], env=env, capture_output=True, text=True, timeout=60)
+    assert p.returncode == 2 and "B.json" in p.stderr

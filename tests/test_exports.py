@@ -18,7 +18,7 @@ def test_importing_the_library_leaves_the_environment_alone():
     import subprocess
     import sys
 
-    code = ("import os; before = dict(os.environ); import rag, rag.answer, rag.brief, rag.evaluate, rag.retrieve, rag.ingest; "
+    code = ("import os; before = dict(os.environ); import rag, rag.answerer, rag.briefing, rag.evaluate, rag.retrieve, rag.ingest; "
             "changed = {k for k in set(before) | set(os.environ) if before.get(k) != os.environ.get(k)}; "
             "assert not changed, changed")
     env = {k: v for k, v in __import__("os").environ.items() if not k.startswith(("HF_", "ORT_", "GRADIO_", "ANONYMIZED", "TRANSFORMERS_", "TOKENIZERS_"))}

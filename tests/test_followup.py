@@ -50,7 +50,7 @@ def test_a_named_question_is_not_a_follow_up():
 
 def test_follow_up_answer_searches_the_rewrite(slice_corpus):
     """Through the answerer: the rewritten question is what is searched, answered and reported."""
-    from rag.answer import Answerer
+    from rag.answerer import Answerer
 
     history = [{"role": "user", "content": "Who will be Binance's new CEO?"},
                {"role": "assistant", "content": "Richard Teng [1] Richard Teng, Binance's former global head of regional "

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from rag import Settings
-from rag.answer import Answerer
+from rag.answerer import Answerer
 from rag.citations import is_refusal
 from rag.errors import ConfigError
 from rag.judge import MODEL_FILE, Judge, LexicalJudge, ModelJudge, make_judge

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from rag import Settings
-from rag.answer import Answerer
+from rag.answerer import Answerer
 from rag.citations import is_refusal, normalise_markers
 
 from .llm_server import ScriptedLLM
@@ -101,7 +101,7 @@ def test_a_reply_past_the_deadline_is_abandoned_and_the_server_stops(seed_corpus
     words = " ".join(["word"] * 60) + " [1]."
     llm.script({"content": words, "piece_delay": 0.05})
     answerer = Answerer(seed_corpus, settings)
-    answerer.chat.llm.deadline = 0.5  # as for a hosted API with RAG_LLM_TIMEOUT=0.5
+    answerer.all_generators[0].llm.deadline = 0.5  # as for a hosted API with RAG_LLM_TIMEOUT=0.5
     a = answerer.ask(CANONICAL)
     assert a.backend == "offline-extractive" and a.fallback == "deadline"
     for _ in range(50):  # the server notices the closed connection on its next write
@@ -240,4 +240,5 @@ def test_an_undated_answer_stays_weak_when_no_passage_gives_a_date(answerer, llm
     (CANONICAL, "The fifth and eighth divisions [1].", ""),
 ])
 def test_missing_kind_reads_what_the_question_asks_for(answerer, question, reply, missing):
-    assert answerer.offline.missing_kind(question, reply) == missing
+    offline = answerer.all_generators[-1]
+    assert offline.missing_kind(answerer.retriever.analyse(question), reply) == missing

@@ -5,10 +5,12 @@ from __future__ import annotations
 import pytest
 
 from rag import Settings
-from rag.answer import Answerer, OfflineAnswerer
+from rag.answerer import Answerer
+from rag.offline import OfflineAnswerer
 from rag.chat import ChatGenerator
 from rag.errors import BackendError, ConfigError
-from rag.llm import ChatLLM, LLMError, is_loopback_url
+from rag.llm import ChatLLM, LLMError
+from rag.safe import is_loopback_url
 
 from .llm_server import ScriptedLLM
 

@@ -5,10 +5,12 @@ import json
 
 import pytest
 
-from rag.answer import Answerer
+from rag.answerer import Answerer
 from rag.citations import SUPPORTED, VERDICT_LABELS, WEAK, Source
 from rag.evaluate import check_floors, evaluate
-from rag.offline import Candidate, OfflineAnswerer, Shape, aspect_clauses, kind_spans, shape_question
+from rag.offline import Candidate, OfflineAnswerer
+from rag.question import aspect_clauses, analyse
+from rag.spans import kind_spans
 from ui.render import context_html, render_answer, render_sources
 
 from .conftest import MULTIHOP, ROOT
@@ -43,11 +45,11 @@ def test_short_answer_opens_the_answer_and_is_a_span_of_the_cited_sentence(seed_
 
 
 def test_kind_words_need_not_appear_in_the_text():
-    shape = shape_question("Which outlet reported that the Badr Corps attacked the embassy?", lambda w: 1.0, [])
+    shape = analyse("Which outlet reported that the Badr Corps attacked the embassy?", [])
     assert shape.kind == "which"
     assert not {"outlet", "report"} & set(shape.focus)
     assert {"badr", "corp", "embassi"} <= set(shape.focus)
-    who = shape_question("Who is the individual that founded FTX?", lambda w: 1.0, [])
+    who = analyse("Who is the individual that founded FTX?", [])
     assert who.kind == "who" and "individu" not in who.focus and "ftx" in who.focus
 
 
@@ -64,7 +66,7 @@ def test_kind_words_need_not_appear_in_the_text():
     ("What did the minister say?", "other"),
 ])
 def test_question_kinds(question, kind):
-    assert shape_question(question, lambda w: 1.0, []).kind == kind
+    assert analyse(question, []).kind == kind
 
 
 def test_kind_spans_find_numbers_dates_and_names_not_in_the_question():
@@ -78,7 +80,7 @@ def test_kind_spans_find_numbers_dates_and_names_not_in_the_question():
 
 def test_a_number_question_without_a_number_is_never_supported(seed_corpus):
     answerer = OfflineAnswerer(seed_corpus, 0.38)
-    shape = Shape("number", {"ship": 1.0}, {"how", "many"})
+    shape = analyse("How many ships did the port handle?", [])
     cand = Candidate(0, 0, 40, "The harbour master praised the crew.", score=0.9)
     assert answerer.verdict(shape, cand, None) == WEAK
     a = Answerer(seed_corpus).ask("How many officers sympathetic to Iranian interests are in the Iraqi Federal Police?", use_llm=False)
@@ -122,9 +124,9 @@ def _two_outlet_sources():
 def test_yes_no_is_said_when_publication_dates_decide_it(seed_corpus, question, said):
     answerer = OfflineAnswerer(seed_corpus, 0.0)
     sources = _two_outlet_sources()
-    shape = shape_question(question, lambda w: 1.0, ["Sporting News", "TechCrunch"])
-    assert shape.kind == "yesno" and [o for o, _ in shape.aspects] == ["Sporting News", "TechCrunch"]
-    a = answerer.compose(question, shape, sources, answerer.score(question, sources, None, shape))
+    shape = analyse(question, ["Sporting News", "TechCrunch"])
+    assert shape.kind == "yesno" and [a.outlet for a in shape.aspects] == ["Sporting News", "TechCrunch"]
+    a = answerer.compose(shape, sources, answerer.score(shape, sources))
     assert a.sentences[0]["text"] == said and a.sentences[0]["citations"] == [1, 2]
     assert {s.get("label") for s in a.sentences[1:]} == {"Sporting News", "TechCrunch"}  # each side quoted and cited
     assert {c["source"] for c in a.citations} == {"Sporting News", "TechCrunch"}
@@ -134,8 +136,8 @@ def test_yes_no_is_not_guessed_when_the_dates_do_not_decide(seed_corpus):
     answerer = OfflineAnswerer(seed_corpus, 0.0)
     sources = _two_outlet_sources()
     question = "Did the Sporting News article agree with the TechCrunch article about the future?"
-    shape = shape_question(question, lambda w: 1.0, ["Sporting News", "TechCrunch"])
-    a = answerer.compose(question, shape, sources, answerer.score(question, sources, None, shape))
+    shape = analyse(question, ["Sporting News", "TechCrunch"])
+    a = answerer.compose(shape, sources, answerer.score(shape, sources))
     assert not any(s.get("role") == "yes_no" for s in a.sentences)
     assert not a.answer.lower().startswith(("yes", "no"))
     assert [s.get("label") for s in a.sentences] == ["Sporting News", "TechCrunch"]
@@ -158,8 +160,8 @@ def test_yes_no_is_said_when_two_figures_decide_it(seed_corpus, question, said):
     sources = _two_figure_sources()
     if question.startswith("Did the BBC"):
         sources = sources[::-1]
-    shape = shape_question(question, lambda w: 1.0, ["Reuters", "BBC"])
-    a = answerer.compose(question, shape, sources, answerer.score(question, sources, None, shape))
+    shape = analyse(question, ["Reuters", "BBC"])
+    a = answerer.compose(shape, sources, answerer.score(shape, sources))
     assert a.sentences[0]["role"] == "yes_no" and a.sentences[0]["text"] == said
     assert sorted(a.sentences[0]["citations"]) == [1, 2]
     quoted = " ".join(s["text"] for s in a.sentences[1:])
@@ -175,8 +177,8 @@ def test_yes_no_is_said_when_two_figures_decide_it(seed_corpus, question, said):
 def test_yes_no_from_figures_is_not_guessed(seed_corpus, question, unit_b):
     answerer = OfflineAnswerer(seed_corpus, 0.0)
     sources = _two_figure_sources(unit_b)
-    shape = shape_question(question, lambda w: 1.0, ["Reuters", "BBC"])
-    a = answerer.compose(question, shape, sources, answerer.score(question, sources, None, shape))
+    shape = analyse(question, ["Reuters", "BBC"])
+    a = answerer.compose(shape, sources, answerer.score(shape, sources))
     assert not any(s.get("role") == "yes_no" for s in a.sentences)
     assert [s.get("label") for s in a.sentences] == ["Reuters", "BBC"]  # each side laid out, no verdict
 
@@ -190,9 +192,10 @@ def test_yes_no_from_figures_is_not_guessed(seed_corpus, question, unit_b):
     ("Did Reuters report a larger fine than the BBC?", "Did Reuters report a larger fine ", "than the BBC?"),
 ])
 def test_each_named_outlet_gets_its_own_clause_of_the_question(question, first, second):
-    shape = shape_question(question, lambda w: 1.0, ["Reuters", "BBC", "TechCrunch", "The Age"])
-    positions = [question.index(o) for o, _ in shape.aspects]
+    shape = analyse(question, ["Reuters", "BBC", "TechCrunch", "The Age"])
+    positions = [question.index(a.outlet) for a in shape.aspects]
     assert aspect_clauses(question, positions) == [first, second]
+    assert [a.clause for a in shape.aspects] == [first, second]
     assert set(shape.side_focus[1]) <= set(shape.focus) and "pixel" not in shape.side_focus[0]
 
 
@@ -206,10 +209,10 @@ def test_each_side_quotes_the_sentence_about_its_own_clause(seed_corpus):
                Source("b1", "Bank appeals", "BBC", "2023-10-03", "", text_b, 0, len(text_b))]
     question = "Did Reuters report the bank was fined for laundering, while the BBC said the bank would appeal the court ruling?"
     answerer = OfflineAnswerer(seed_corpus, 0.0)
-    shape = shape_question(question, lambda w: 1.0, ["Reuters", "BBC"])
-    cands = answerer.score(question, sources, None, shape)
+    shape = analyse(question, ["Reuters", "BBC"])
+    cands = answerer.score(shape, sources)
     assert cands[0].text.startswith("Reuters said")  # best against the whole question
-    a = answerer.compose(question, shape, sources, cands)
+    a = answerer.compose(shape, sources, cands)
     assert [s["text"] for s in a.sentences if s.get("label") == "Reuters"] == ["Reuters reported that the bank was fined for laundering."]
 
 
@@ -225,7 +228,7 @@ def test_headings_and_lead_ins_are_never_quoted_as_evidence(seed_corpus):
     sources = [Source("a1", "Awards", "Sporting News", "2023-11-02", "", text, 0, len(text))]
     question = "Who leads the race for Defensive Player of the Year?"
     answerer = OfflineAnswerer(seed_corpus, 0.0)
-    cands = answerer.score(question, sources)
+    cands = answerer.score(analyse(question, []), sources)
     assert [c.text for c in cands] == ["Myles Garrett leads the race for the Defensive Player of the Year award."]
 
 
@@ -267,7 +270,7 @@ def test_who_prefers_a_person_named_in_full_over_organisations(seed_corpus):
     sources = [Source(f"a{i}", f"Story {i}", "Wire", "2023-10-0{i}", "", t, 0, len(t)) for i, t in enumerate(texts, 1)]
     answerer = OfflineAnswerer(seed_corpus, 0.0)
     question = "Who founded FTX?"
-    shape = shape_question(question, lambda w: 1.0, [])
-    short = answerer.short_answer(shape, answerer.score(question, sources, None, shape), sources)
+    shape = analyse(question, [])
+    short = answerer.short_answer(shape, answerer.score(shape, sources), sources)
     assert short.text == "Sam Bankman-Fried"
     assert short.agree >= 2  # "Bankman-Fried" alone counts for the full name

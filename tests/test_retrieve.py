@@ -7,7 +7,7 @@ from rag import Retriever
 from rag.dates import named_days
 from rag.filters import Filters
 from rag.langchain_adapters import HybridLangChainRetriever
-from rag.retrieve import query_aspects, strip_hints
+from rag.question import analyse
 
 
 SOURCES = ["TechCrunch", "The Verge", "Sporting News"]
@@ -16,8 +16,10 @@ SOURCES = ["TechCrunch", "The Verge", "Sporting News"]
 def test_named_days_and_aspects():
     q = "After the TechCrunch report on October 7, 2023, and the Sept. 30, 2023 piece, did The Verge agree?"
     assert [d for _, d in named_days(q)] == [20231007, 20230930]
-    assert query_aspects(q, SOURCES) == [("TechCrunch", 20231007), (None, 20230930), ("The Verge", 0)]
-    assert strip_hints(q, SOURCES) == "After the report on , and the piece, did agree?"
+    question = analyse(q, SOURCES)
+    assert question.outlet_day == [("TechCrunch", 20231007), (None, 20230930), ("The Verge", 0)]
+    assert [a.position for a in question.aspects] == [q.index("TechCrunch"), q.index("Sept."), q.index("The Verge")]
+    assert question.hint_free == "After the report on , and the piece, did agree?"
 
 
 def test_langchain_retriever_adapter(seed_corpus):

@@ -12,7 +12,7 @@ import pytest
 from markdown_it import MarkdownIt
 
 from rag import Settings, ingest
-from rag.brief import brief
+from rag.briefing import brief
 from rag.evaluate import evaluate, write_report
 from rag.safe import CSP_META, md_readable, md_text, safe_url
 

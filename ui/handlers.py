@@ -17,8 +17,8 @@ from pathlib import Path
 import gradio as gr
 from gradio.data_classes import FileData
 
-from rag.answer import Answer, stream_answer
-from rag.brief import brief as make_brief
+from rag.answerer import Answer, stream_answer
+from rag.briefing import brief as make_brief
 from rag.contract import answer_markdown
 from rag.corpus import Corpus
 from rag.errors import IngestError, RagError
@@ -61,7 +61,7 @@ class App:
         threading.Thread(target=self._warm, name="rag-warm", daemon=True).start()
 
     def _warm(self) -> None:
-        from rag.answer import Answerer
+        from rag.answerer import Answerer
 
         try:
             if not self.corpus.catalog.is_empty():
@@ -147,7 +147,7 @@ class App:
 
     def api_ask(self, question: str, outlets: list[str] | None = None, since: str = "", until: str = "") -> dict:
         """Answer a question; returns the answer JSON (see README)."""
-        from rag.answer import Answerer
+        from rag.answerer import Answerer
 
         if not isinstance(question, str) or not question.strip():
             raise gr.Error("question must be a non-empty string")

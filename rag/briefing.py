@@ -27,7 +27,6 @@ by the citation validator and dropped (and counted) if its citations do not reso
 from __future__ import annotations
 
 import html as html_lib
-import re
 import time
 from dataclasses import dataclass, field, replace
 
@@ -40,16 +39,13 @@ from .corpus import Corpus
 from .errors import RagError
 from .filters import Filters
 from .prompts import load_prompt
-from .safe import CSP_META, is_instruction, md_readable, plain_text, safe_url
+from .safe import CSP_META, md_readable, plain_text, safe_url
 from .dates import find_dates
 from .retrieve import Retriever
-from .text import ORG_WORDS, normalise, sentence_spans
+from .spans import briefable, entities, figures
+from .text import normalise, sentence_spans
 
-_TITLES = r"(?:Rep\.|Sen\.|Supreme Leader|President|Gen\.|General|Minister|Prime Minister|Secretary|Dr\.|Mr\.|Ms\.|Mrs\.|Gov\.|Judge|Chief|Coach|CEO)"
-_NAME_RE = re.compile(r"\b(?:[A-Z][\w'’-]+|of|the|and|for)(?:\s+(?:[A-Z][\w'’-]+|of|the|for))*")
-_NAME_BEFORE_AND = re.compile(r"([A-Z][\w'’-]+(?:\s+(?:of\s+)?[A-Z][\w'’-]+)*)\s+$")
-_STOP_ENTS = {"The", "A", "An", "In", "On", "At", "But", "And", "He", "She", "It", "They", "We", "This", "That", "During", "According",
-              "Both", "Latest", "Related", "Concerns", "However", "While", "After", "Before", "Iran-backed", "Iranian", "American", "US", "U.S."}
+
 
 
 @dataclass
@@ -164,9 +160,8 @@ class _Registry:
         if key not in self._index:
             art = self.corpus.catalog.article(article_id)
             n = len(self.entries) + 1
-            self.entries.append({"n": n, "article_id": article_id, "title": art.title, "source": art.source,
-                                 "published_at": art.published_at, "url": art.url, "quote": art.text[start:end],
-                                 "start": start, "end": end})
+            src = Source(article_id, art.title, art.source, art.published_at, art.url, art.text, start, end)
+            self.entries.append({"n": n} | src.quote_record(start, end))
             self._index[key] = n
         return self._index[key]
 
@@ -235,44 +230,11 @@ def _candidates(corpus: Corpus, chunks: dict[str, list[tuple[int, int, int]]]) -
         for start, end, rank in spans:
             for sp in sentence_spans(art.text, start, end):
                 text = art.text[sp.start:sp.end]
-                if (aid, sp.start) in seen or not _briefable(text, art.title):
+                if (aid, sp.start) in seen or not briefable(text, art.title):
                     continue
                 seen.add((aid, sp.start))
                 out.append(_Sent(aid, sp.start, sp.end, text, rank))
     return out
-
-
-_JUNK = re.compile(r"https?://|pic\.twitter\.com|\bt\.co/|@\w|^\s*\d+[.)]\s|\|")
-_CAPTION = re.compile(r"\b(?:in|from) this (?:courtroom |undated |handout |file )?(?:sketch|photo|photograph|image|illustration|"
-                      r"screenshot)\b|\b(?:Getty Images|AP Photo|Photo by|Photo:|Image:|Credit:|Pictured:)|\((?:Photo|Image|Credit)\b",
-                      re.I)
-_CHATTER = re.compile(r"^\W*(?:Sure|Certainly|Of course|Absolutely)\b\s*[,!]", re.I)
-
-
-def point_defects(text: str, title: str = "") -> list[str]:
-    """Why a sentence is no key point: a question, a photo caption, chatbot chatter ("Sure, ..."), a
-    headline run into the body, debris (links, handles, list or table rows), an order to a model."""
-    found = []
-    if text.rstrip().rstrip("\"\u201d'\u2019").endswith("?"):
-        found.append("question")
-    if _CAPTION.search(text):
-        found.append("caption")
-    if _CHATTER.search(text):
-        found.append("chatter")
-    head = normalise(title)
-    if len(head) > 15 and normalise(text).startswith(head) and len(text) > len(head) + 15:
-        found.append("headline run-on")
-    if _JUNK.search(text):
-        found.append("debris")
-    if is_instruction(text):
-        found.append("order to a model")
-    return found
-
-
-def _briefable(text: str, title: str = "") -> bool:
-    """A full sentence worth a bullet: 8-80 words, ends like a sentence, none of `point_defects`."""
-    words = len(text.split())
-    return 8 <= words <= 80 and text.rstrip()[-1:] in ".!\"\u201d'\u2019" and not point_defects(text, title)
 
 
 def _pagerank(sim: np.ndarray, damping: float = 0.85, iters: int = 50) -> np.ndarray:
@@ -285,35 +247,6 @@ def _pagerank(sim: np.ndarray, damping: float = 0.85, iters: int = 50) -> np.nda
     for _ in range(iters):
         r = (1 - damping) / n + damping * (m.T @ r)
     return r
-
-
-def find_entities(text: str) -> list[str]:
-    """Heuristic named entities: titled people, capitalised multi-word names, organisation names."""
-    ents = []
-    for m in re.finditer(rf"{_TITLES}\s+([A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)+)", text):
-        ents.append(m.group(1))
-    for m in _NAME_RE.finditer(text):
-        words = m.group(0).split()
-        if words[0] == "and":  # "Securities and Exchange Commission": the name runs on over "and"
-            before = _NAME_BEFORE_AND.search(text, 0, m.start())
-            if before:
-                words = before.group(1).split() + words
-        while words and words[0] in ("of", "the", "and", "for"):
-            words.pop(0)
-        while words and words[-1] in ("of", "the", "and", "for"):
-            words.pop()
-        while words and (words[0] in _STOP_ENTS or re.search(r"['’]s$", words[0])):
-            words.pop(0)  # "Iraq's Ministry of Interior" -> "Ministry of Interior"
-        while words and words[-1] in ("of", "the", "and", "for"):
-            words.pop()
-        if not words:
-            continue
-        name = re.sub(r"['’]s$", "", " ".join(words)).strip()
-        caps = [w for w in words if w[:1].isupper()]
-        organisation = caps and caps[-1] in ORG_WORDS and words[0] not in ORG_WORDS
-        if (len(caps) >= 2 or organisation or caps and caps[0] in ("Pentagon", "Congress")) and len(name) > 3:
-            ents.append(name)
-    return ents
 
 
 def brief(corpus: Corpus, topic: str | None = None, sources: list[str] | None = None, since: str | None = None,
@@ -406,7 +339,7 @@ def _whos_who(cands: list[_Sent], salience: np.ndarray, reg: _Registry) -> list[
     counts: dict[str, int] = {}
     where: dict[str, int] = {}
     for i, c in enumerate(cands):
-        for e in set(find_entities(c.text)):
+        for e in set(entities(c.text)):
             counts[e] = counts.get(e, 0) + 1
             if e not in where or salience[i] > salience[where[e]]:
                 where[e] = i
@@ -416,7 +349,7 @@ def _whos_who(cands: list[_Sent], salience: np.ndarray, reg: _Registry) -> list[
         if any(e in k or k in e for k, _ in kept):
             continue
         # Each line its own sentence: the most salient one naming this entity that no line above uses.
-        options = [i for i, c in enumerate(cands) if i not in used and e in find_entities(c.text)]
+        options = [i for i, c in enumerate(cands) if i not in used and e in entities(c.text)]
         if not options:
             continue
         best = max(options, key=lambda i: salience[i])
@@ -481,7 +414,7 @@ def _theme_name(rows: list[int], S, vec, cands: list[_Sent] | None = None) -> st
     if cands is not None:
         counts: dict[str, int] = {}
         for r in rows:
-            for e in set(find_entities(cands[r].text)):
+            for e in set(entities(cands[r].text)):
                 counts[e] = counts.get(e, 0) + 1
         if counts:
             name = max(counts, key=lambda e: (counts[e], len(e)))
@@ -493,20 +426,12 @@ def _theme_name(rows: list[int], S, vec, cands: list[_Sent] | None = None) -> st
     return " and ".join(top).capitalize() or "General"
 
 
-_FIG = re.compile(r"\b\d[\d,.]*\b(?:\s*(?:percent|%|million|billion|thousand))?")
-
-
-def _figures(text: str) -> set[str]:
-    """Figures stated in a sentence (amounts, counts, scores), years left out."""
-    return {x.replace(",", "") for x in _FIG.findall(text) if not re.fullmatch(r"(19|20)\d\d", x)}
-
-
 def _differences(cands: list[_Sent], sim: np.ndarray, reg: _Registry, salience: np.ndarray) -> list[tuple[Point, Point]]:
     out, used = [], set()
     cat = reg.corpus.catalog
     order = np.argsort(-salience)
     for i in order[:150]:
-        fi = _figures(cands[i].text)
+        fi = figures(cands[i].text)
         if not fi or i in used:
             continue
         for j in order[:150]:
@@ -516,7 +441,7 @@ def _differences(cands: list[_Sent], sim: np.ndarray, reg: _Registry, salience: 
                 continue
             if not (0.4 <= sim[i, j] < 0.8):
                 continue
-            fj = _figures(cands[j].text)
+            fj = figures(cands[j].text)
             if fj and fi != fj:  # both state figures, and not the same ones
                 a, c = cands[i], cands[j]
                 out.append((Point(normalise(a.text), [reg.cite(a.article_id, a.start, a.end)]),
