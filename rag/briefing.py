@@ -16,8 +16,9 @@ Offline (default), extractive:
   from a package: capitalised multi-word names, titled people (Rep., President, Gen., ...) and
   organisation words (Ministry, Council, Corps, Police, ...), ranked by frequency;
 * timeline: sentences stating a date (month + year, full dates, years) plus article dates;
-* differences: sentence pairs from different outlets about the same thing (TF-IDF cosine
-  0.4-0.8) whose figures (years aside) differ.
+* where sources differ: sentence pairs from different outlets, or one outlet on different days,
+  about the same thing (TF-IDF cosine 0.4-0.8) whose claims conflict (rag/differ.py: a figure, a
+  date, an outcome, a denial), each pair labelled with the kind of difference.
 
 LLM path: map (prompts/brief_map.md, per article) then reduce (prompts/brief_reduce.md, batched
 so long corpora fit the context), keeping the global citation numbers; every bullet is checked
@@ -42,7 +43,8 @@ from .prompts import load_prompt
 from .safe import CSP_META, md_readable, plain_text, safe_url
 from .dates import find_dates
 from .retrieve import Retriever
-from .spans import briefable, entities, figures
+from .differ import compare_claims
+from .spans import briefable, entities
 from .text import normalise, sentence_spans
 
 
@@ -123,7 +125,8 @@ class Briefing:
         lines += ["", "## Who's who", ""]
         lines += [f"- **{t(p.label)}** — {t(p.text)} {cite(p)}" for p in self.whos_who] or ["- none found"]
         lines += ["", "## Where sources differ", ""]
-        lines += [f"- {t(a.text)} {cite(a)} **vs** {t(b.text)} {cite(b)}" for a, b in self.differences] or ["- none found"]
+        lines += [f"- **{t(a.label)}** — {t(a.text)} {cite(a)} **vs** {t(b.text)} {cite(b)}" if a.label else
+                  f"- {t(a.text)} {cite(a)} **vs** {t(b.text)} {cite(b)}" for a, b in self.differences] or ["- none found"]
         lines += ["", "## Sources", ""]
         for s in self.sources:
             meta = t(", ".join(x for x in (s["source"], s["published_at"]) if x))
@@ -137,14 +140,20 @@ class Briefing:
 
     def html(self) -> str:
         """A standalone, inert HTML page of the briefing (no script, no remote load: see CSP_META)."""
-        from markdown_it import MarkdownIt
+        return page_html(f"Briefing: {self.topic}", self.markdown())
 
-        # Raw HTML stays on only for our own anchors: article text reaches Markdown already escaped.
-        body = MarkdownIt("commonmark", {"html": True}).render(self.markdown())
-        return (f"<!doctype html><html><head><meta charset='utf-8'>{CSP_META}<meta name='referrer' content='no-referrer'>"
-                f"<title>Briefing: {html_lib.escape(self.topic)}</title>"
-                f"<style>body{{font-family:sans-serif;max-width:860px;margin:2em auto;line-height:1.45}}</style></head>"
-                f"<body>{body}</body></html>")
+
+def page_html(title: str, markdown: str) -> str:
+    """A standalone, inert HTML page (no script, no remote load: see CSP_META) of Markdown whose article
+    strings are already escaped."""
+    from markdown_it import MarkdownIt
+
+    # Raw HTML stays on only for our own anchors: article text reaches Markdown already escaped.
+    body = MarkdownIt("commonmark", {"html": True}).render(markdown)
+    return (f"<!doctype html><html><head><meta charset='utf-8'>{CSP_META}<meta name='referrer' content='no-referrer'>"
+            f"<title>{html_lib.escape(title)}</title>"
+            f"<style>body{{font-family:sans-serif;max-width:860px;margin:2em auto;line-height:1.45}}</style></head>"
+            f"<body>{body}</body></html>")
 
 
 class _Registry:
@@ -185,8 +194,9 @@ def topic_coverage(words: dict[str, float], tokens: set[str]) -> float:
 
 def select_articles(corpus: Corpus, topic: str | None, sources=None, since=None, until=None,
                     article_ids: list[str] | None = None, max_articles: int = 20,
-                    filters: Filters | None = None) -> tuple[list[str], dict[str, list[tuple[int, int, int]]]]:
-    """Articles for the briefing and, per article, its relevant chunk spans (start, end, rank)."""
+                    filters: Filters | None = None, among: set[str] | None = None) -> tuple[list[str], dict[str, list[tuple[int, int, int]]]]:
+    """Articles for the briefing and, per article, its relevant chunk spans (start, end, rank); `among`:
+    only these articles may be chosen (what was added since a saved briefing)."""
     cat = corpus.catalog
     if article_ids:
         resolved = []
@@ -198,6 +208,11 @@ def select_articles(corpus: Corpus, topic: str | None, sources=None, since=None,
         article_ids = list(dict.fromkeys(resolved))
     retriever = Retriever(corpus)
     filters = replace(filters, article_ids=tuple(article_ids or ())) if filters else retriever.filters(sources, since, until, article_ids)
+    if among is not None:  # searched among those articles only (an empty set leaves nothing to brief on)
+        allowed = set(filters.article_ids) & among if filters.article_ids else among
+        if not allowed:
+            return [], {}
+        filters = replace(filters, article_ids=tuple(sorted(allowed)))
     sources = list(filters.sources)
     chunks: dict[str, list[tuple[int, int, int]]] = {}
     if topic:
@@ -251,11 +266,11 @@ def _pagerank(sim: np.ndarray, damping: float = 0.85, iters: int = 50) -> np.nda
 
 def brief(corpus: Corpus, topic: str | None = None, sources: list[str] | None = None, since: str | None = None,
           until: str | None = None, article_ids: list[str] | None = None, max_articles: int = 20,
-          use_llm: bool | None = None, filters: Filters | None = None) -> Briefing:
+          use_llm: bool | None = None, filters: Filters | None = None, among: set[str] | None = None) -> Briefing:
     """Build a cited briefing on `topic` (or on the given articles / filters / whole corpus); `filters`,
-    parsed once by the caller, stands for sources / since / until."""
+    parsed once by the caller, stands for sources / since / until; `among` limits it to those articles."""
     t0 = time.perf_counter()
-    ids, chunks = select_articles(corpus, topic, sources, since, until, article_ids, max_articles, filters)
+    ids, chunks = select_articles(corpus, topic, sources, since, until, article_ids, max_articles, filters, among)
     label = topic or ("selected articles" if article_ids else "all articles")
     if not ids:
         if topic:
@@ -427,27 +442,29 @@ def _theme_name(rows: list[int], S, vec, cands: list[_Sent] | None = None) -> st
 
 
 def _differences(cands: list[_Sent], sim: np.ndarray, reg: _Registry, salience: np.ndarray) -> list[tuple[Point, Point]]:
+    """Up to 4 pairs of salient sentences on the same point (TF-IDF cosine 0.4-0.8: related, not copies)
+    from two outlets, or one outlet on two days, whose claims conflict; the first point's label says how."""
     out, used = [], set()
     cat = reg.corpus.catalog
-    order = np.argsort(-salience)
-    for i in order[:150]:
-        fi = figures(cands[i].text)
-        if not fi or i in used:
+    order = np.argsort(-salience)[:150]
+    art = {c.article_id: cat.article(c.article_id) for c in cands}
+    for i in order:
+        if i in used:
             continue
-        for j in order[:150]:
-            if j == i or j in used or cands[j].article_id == cands[i].article_id:
+        for j in order:
+            if j == i or j in used or cands[j].article_id == cands[i].article_id or not (0.4 <= sim[i, j] < 0.8):
                 continue
-            if cat.article(cands[j].article_id).source == cat.article(cands[i].article_id).source:
+            ai, aj = art[cands[i].article_id], art[cands[j].article_id]
+            if ai.source == aj.source and ai.published_at == aj.published_at:
+                continue  # one outlet on one day: not two reports
+            diff = compare_claims(cands[i].text, cands[j].text)
+            if diff is None:
                 continue
-            if not (0.4 <= sim[i, j] < 0.8):
-                continue
-            fj = figures(cands[j].text)
-            if fj and fi != fj:  # both state figures, and not the same ones
-                a, c = cands[i], cands[j]
-                out.append((Point(normalise(a.text), [reg.cite(a.article_id, a.start, a.end)]),
-                            Point(normalise(c.text), [reg.cite(c.article_id, c.start, c.end)])))
-                used.update((i, j))
-                break
+            a, c = cands[i], cands[j]
+            out.append((Point(normalise(a.text), [reg.cite(a.article_id, a.start, a.end)], label=diff.describe()),
+                        Point(normalise(c.text), [reg.cite(c.article_id, c.start, c.end)])))
+            used.update((i, j))
+            break
         if len(out) >= 4:
             break
     return out

@@ -339,13 +339,33 @@ def brief(ctx: typer.Context, topic: Optional[str] = typer.Argument(None, help="
           max_articles: int = typer.Option(20, "--max-articles", help="At most this many articles."),
           out_file: Optional[Path] = typer.Option(None, "--out", help="Write the briefing to .md or .html."),
           offline: bool = typer.Option(False, "--offline", help="Use the offline summariser even if an LLM is set."),
+          save: Optional[str] = typer.Option(None, "--save", help="Keep this briefing under NAME (for --since-last NAME later)."),
+          since_last: Optional[str] = typer.Option(None, "--since-last", help="Only what is new since the briefing saved as NAME."),
           as_json: bool = typer.Option(False, "--json", help="Print the briefing as JSON.")):
     """A cited briefing: key points by theme, timeline, who's who, where sources differ, sources."""
+    from . import story
     from .briefing import brief as make_brief
     from .errors import RagError
+    from .filters import Filters
 
+    if since_last and (article or source or since or until):
+        _fail(RagError("--since-last NAME briefs the saved briefing's topic and filters; leave out --article/--source/--since/--until"))
     try:
-        b = make_brief(_filled_corpus(ctx), topic, source or None, since, until, article or None, max_articles, use_llm=False if offline else None)
+        for name in (save, since_last):
+            if name:
+                story.check_name(name)  # before any work: a bad name is one line, nothing built
+        corpus = _filled_corpus(ctx)
+        if since_last:
+            b = story.since_last(corpus, since_last, topic, use_llm=False if offline else None)
+        else:
+            filters = Filters.parse(corpus.catalog.sources(), source, since, until)
+            b = make_brief(corpus, topic, article_ids=article or None, max_articles=max_articles,
+                           use_llm=False if offline else None, filters=filters)
+        if save:
+            if since_last:
+                raise RagError("--save keeps a whole briefing; run `rag brief TOPIC --save NAME` without --since-last")
+            path = story.save(corpus, save, b, filters, max_articles)
+            err.print(f"saved as {save!r} ({path}); later: rag brief --since-last {save}", highlight=False)
     except RagError as exc:
         _fail(exc)
     if out_file:

@@ -168,9 +168,14 @@ class _CachedQueries:
 
     def embed_query(self, text: str) -> np.ndarray:
         """One unit-length float32 vector for a question (cached)."""
-        return self._query_vector(text)
+        return self._query_cache(text)
 
-    @lru_cache(maxsize=256)
+    @cached_property
+    def _query_cache(self):
+        """This embedder's recent query vectors: one cache per instance, freed with it (not a method cache
+        holding every instance alive)."""
+        return lru_cache(maxsize=256)(self._query_vector)
+
     def _query_vector(self, text: str) -> np.ndarray:
         v = self.embed_documents([text])[0]
         v.setflags(write=False)  # shared by every caller of the cache

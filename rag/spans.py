@@ -178,18 +178,34 @@ def figure(text: str) -> tuple[float, str, str] | None:
     return value * _SCALE.get(scale, 1.0), money or _CURRENCY_WORDS.get(noun, noun), shown
 
 
-def figures(text: str) -> set[tuple[float, str]]:
-    """The figures a sentence states, as (value, unit) ("$26.3 billion" and "26.3 billion dollars" are one
-    figure); years and the numbers of dates left out."""
+def stated_figures(text: str) -> list[tuple[float, str, str]]:
+    """(value, unit, as written) for each figure a sentence states ("$26.3 billion" and "26.3 billion dollars"
+    are one value and unit, as are "seven counts" and "7 counts"); years and the numbers of dates left out."""
     dates = time_spans(text)
-    out = set()
+    out = []
     for a, b in number_spans(text, set()):
-        fig = figure(text[a:b])
+        fig = figure(text[a:b]) or _word_figure(text[a:b])
         if not fig or re.fullmatch(r"(?:19|20)\d\d", fig[2].split()[0]):  # "2023", "2023 season": a year
             continue
         if not any(x <= a < y for x, y in dates):  # "Nov. 24": part of a date, not a figure
-            out.add(fig[:2])
+            out.append(fig)
     return out
+
+
+def figures(text: str) -> set[tuple[float, str]]:
+    """The (value, unit) of each figure a sentence states (`stated_figures`)."""
+    return {(v, u) for v, u, _ in stated_figures(text)}
+
+
+_WORD_VALUES = {w: i for i, w in enumerate("one two three four five six seven eight nine ten eleven twelve".split(), 1)}
+
+
+def _word_figure(text: str) -> tuple[float, str, str] | None:
+    """A small number written in words with its noun: "seven counts" -> (7, "counts", "seven counts")."""
+    words = text.lower().split()
+    if len(words) == 2 and words[0] in _WORD_VALUES and words[1] not in stopwords():  # "seven counts", not "one of"
+        return float(_WORD_VALUES[words[0]]), words[1], text
+    return None
 
 
 def numerals(text: str) -> set[str]:

@@ -170,6 +170,26 @@ def test_briefing_tab(page):
     page.screenshot(path=str(ARTIFACTS / "briefing-bad-date-1280x800.png"))
 
 
+def test_a_saved_briefing_then_only_what_is_new(page):
+    """Save a briefing under a name, then ask what is new since: nothing was added, and it says so in one line."""
+    from playwright.sync_api import expect
+
+    page.get_by_role("tab", name="Briefing").click()
+    page.locator("#brief-topic textarea").fill("Iran-backed militias and Iraqi security forces")
+    page.locator("#brief-save-name textarea").fill("../daily")
+    page.locator("#brief-save-btn").click()
+    expect(page.locator("#brief-save-status")).to_contain_text("is not usable")
+    page.locator("#brief-save-name textarea").fill("daily")
+    page.locator("#brief-save-btn").click()
+    expect(page.locator("#brief-save-status")).to_contain_text("Saved as “daily”")
+    expect(page.locator("#brief-saved input")).to_have_value("daily")
+    page.locator("#brief-since-last-btn").click()
+    out = page.locator("#brief-out")
+    expect(out).to_contain_text("What is new: Iran-backed militias and Iraqi security forces")
+    expect(out).to_contain_text("Nothing new on this topic since “daily”")
+    expect(page.locator("#brief-download")).to_contain_text("new-since-daily")
+
+
 def test_evaluate_tab(page):
     from playwright.sync_api import expect
 

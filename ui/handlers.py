@@ -74,11 +74,11 @@ class App:
             self.ready.set()
 
     def page_load(self):
-        """On every page load: wait for the warm-up, then the ready line and fresh outlet lists and stats."""
+        """On every page load: wait for the warm-up, then the ready line, fresh outlet lists, stats and saved briefings."""
         self.ready.wait(300)
         outlets = self.corpus.catalog.sources()
         return ("Ready — ask a question.", gr.update(choices=outlets), gr.update(choices=outlets), self.stats_md(),
-                self.library_rows(""))
+                self.library_rows(""), gr.update(choices=self.saved_briefings()))
 
     def _writable(self) -> None:
         """Raise (as a UI error) when the app is read-only; every changing handler calls it."""
@@ -184,6 +184,42 @@ class App:
         text = b.markdown()
         path.write_text(text, encoding="utf-8")
         return text, str(path)
+
+    def save_brief(self, topic, outlets, since, until, max_articles, name):
+        """Build the briefing and keep it under `name` (for "What is new since" later): a status line and the saved names."""
+        from rag import story
+
+        try:
+            self._writable()
+            story.check_name((name or "").strip())
+            b = self._make_brief(topic, outlets, since, until, max_articles)
+            story.save(self.corpus, name.strip(), b, self._filters(outlets, since, until), int(max_articles))
+        except (gr.Error, RagError) as exc:
+            return f"⚠ {md_text(getattr(exc, 'message', str(exc)))}", gr.update()
+        names = story.saved_names(self.corpus)
+        return (f"Saved as “{md_text(name.strip())}”: choose it under Saved briefings later to see only what is new.",
+                gr.update(choices=names, value=name.strip()))
+
+    def since_last(self, name):
+        """What is new since the briefing saved as `name`: Markdown and a downloadable .md file."""
+        from rag import story
+
+        if not name:
+            return "⚠ choose a saved briefing first (save one with “Save briefing as”)", None
+        try:
+            diff = story.since_last(self.corpus, name)
+        except RagError as exc:
+            return f"⚠ {md_text(str(exc))}", None
+        path = Path(tempfile.mkdtemp(prefix="rag-brief-")) / f"new-since-{safe_name(name)[:40]}.md"
+        text = diff.markdown()
+        path.write_text(text, encoding="utf-8")
+        return text, str(path)
+
+    def saved_briefings(self) -> list[str]:
+        """The saved briefings' names, for the dropdown."""
+        from rag import story
+
+        return story.saved_names(self.corpus)
 
     def api_brief(self, topic: str = "", outlets: list[str] | None = None, since: str = "", until: str = "", max_articles: int = 20) -> dict:
         """Build a briefing; returns its JSON (with the Markdown under "markdown")."""

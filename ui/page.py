@@ -145,11 +145,22 @@ def build(app: App) -> gr.Blocks:
                     brief_since = date_field("Since", "brief-since")
                     brief_until = date_field("Until", "brief-until")
                 brief_btn = gr.Button("Generate briefing", variant="primary", elem_id="brief-btn")
+                with gr.Row():
+                    save_name = gr.Textbox(label="Save briefing as", placeholder="gaza-daily", elem_id="brief-save-name", scale=2,
+                                           visible=not app.read_only)
+                    save_btn = gr.Button("Save briefing", elem_id="brief-save-btn", scale=1, visible=not app.read_only)
+                    saved = gr.Dropdown(app.saved_briefings(), label="Saved briefings", elem_id="brief-saved", scale=2)
+                    since_btn = gr.Button("What is new since", elem_id="brief-since-last-btn", scale=1)
+                save_status = gr.Markdown(elem_id="brief-save-status")
                 brief_md = gr.Markdown(elem_id="brief-out", latex_delimiters=[], buttons=["copy"])
                 brief_file = gr.File(label="Download .md", elem_id="brief-download")
                 brief_btn.click(app.brief, [topic, brief_outlets, brief_since, brief_until, max_articles], [brief_md, brief_file],
                                 api_name="ui_brief", api_visibility="private",
                                 js=typed_dates_js(5, {2: "brief-since", 3: "brief-until"}))
+                save_btn.click(app.save_brief, [topic, brief_outlets, brief_since, brief_until, max_articles, save_name],
+                               [save_status, saved], api_name="ui_save_brief", api_visibility="private",
+                               js=typed_dates_js(6, {2: "brief-since", 3: "brief-until"}))
+                since_btn.click(app.since_last, [saved], [brief_md, brief_file], api_name="ui_since_last", api_visibility="private")
             with gr.Tab("Library", id="library"):
                 stats = gr.Markdown(app.stats_md(), elem_id="library-stats")
                 upload = gr.File(label="Upload articles (txt, md, html, pdf, json, jsonl)", file_count="multiple",
@@ -206,7 +217,7 @@ def build(app: App) -> gr.Blocks:
                                      column_widths=["5%", "9%", "28%", "9%", "33%", "8%", "8%"])
                 eval_btn.click(app.run_eval, [gold, gold_up], [metrics, plot1, plot2, per_q], api_name="ui_eval", api_visibility="private",
                                show_progress_on=[metrics])  # one progress bar, not one per output
-        demo.load(app.page_load, None, [backend, ask_outlets, brief_outlets, stats, table], api_name=False)
+        demo.load(app.page_load, None, [backend, ask_outlets, brief_outlets, stats, table, saved], api_name=False)
         gr.api(app.api_ask, api_name="ask")
         gr.api(app.api_brief, api_name="brief")
         gr.api(app.api_ingest, api_name="ingest")
