@@ -177,3 +177,17 @@ def pytest_runtest_makereport(item, call):
     outcome = yield
     rep = outcome.get_result()
     setattr(item, "rep_" + rep.when, rep)
+
+
+def rag_cli(args: list[str], data_dir, check: bool = True, env: dict | None = None):
+    """The `rag` command run in this process, so its models load once per test session (tests/test_cli.py runs
+    it as its own process), with `env` set while it runs: the result's exit_code / returncode, stdout and stderr."""
+    from typer.testing import CliRunner
+
+    from rag.cli import app
+
+    result = CliRunner().invoke(app, ["--data-dir", str(data_dir), *args], catch_exceptions=False, env=env)
+    if check:
+        assert result.exit_code == 0, result.stderr
+    result.returncode = result.exit_code
+    return result

@@ -1,15 +1,10 @@
 """`rag eval` on the shipped seed gold file: report files, floors, compare, MultiHop format."""
 
 import json
-import os
-import subprocess
-import sys
 
 from rag.evaluate import check_floors, evaluate, load_gold
 
-from .conftest import MULTIHOP, ROOT, SEED
-
-RAG = [sys.executable, "-m", "rag.cli"]
+from .conftest import MULTIHOP, ROOT, SEED, rag_cli
 
 
 def test_seed_gold_file_is_well_formed():
@@ -54,32 +49,29 @@ def test_multihop_query_format_is_read():
 
 
 def test_cli_eval_writes_report_and_compare(tmp_path):
-    env = {**os.environ, "RAG_DATA_DIR": str(tmp_path / "data")}
-    subprocess.run(RAG + ["ingest", str(SEED)], env=env, check=True, capture_output=True, timeout=300)
+    data = tmp_path / "data"
+    rag_cli(["ingest", str(SEED)], data)
     out = tmp_path / "out"
-    p = subprocess.run(RAG + ["eval", str(ROOT / "eval" / "seed.jsonl"), "--report", str(out), "--json", str(tmp_path / "a.json"),
-                              "--floors", str(ROOT / "eval" / "floors.json")], env=env, capture_output=True, text=True, timeout=300)
+    p = rag_cli(["eval", str(ROOT / "eval" / "seed.jsonl"), "--report", str(out), "--json", str(tmp_path / "a.json"),
+             "--floors", str(ROOT / "eval" / "floors.json")], data, check=False)
     assert p.returncode == 0, p.stderr
     assert "citation_recall" in p.stdout and "all metrics meet the floors" in p.stdout
     for name in ("report.md", "report.html", "metrics_by_type.png", "latency.png", "questions.jsonl"):
         assert (out / name).stat().st_size > 0
     for png in ("metrics_by_type.png", "latency.png"):
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    p = subprocess.run(RAG + ["eval", "--retrieval-only", str(ROOT / "eval" / "seed.jsonl"), "--json", str(tmp_path / "b.json")],
-                       env=env, capture_output=True, text=True, timeout=300)
+    p = rag_cli(["eval", "--retrieval-only", str(ROOT / "eval" / "seed.jsonl"), "--json", str(tmp_path / "b.json")], data, check=False)
     assert p.returncode == 0, p.stderr
-    p = subprocess.run(RAG + ["eval", "compare", str(tmp_path / "a.json"), str(tmp_path / "b.json")], env=env, capture_output=True, text=True, timeout=60)
+    p = rag_cli(["eval", "compare", str(tmp_path / "a.json"), str(tmp_path / "b.json")], data, check=False)
     assert p.returncode == 0 and "hits_at_4" in p.stdout and "delta = B − A" in p.stdout
     slower = json.loads((tmp_path / "a.json").read_text())
     slower["metrics"]["latency_p50_ms"] += 1234.4
     (tmp_path / "c.json").write_text(json.dumps(slower))
-    p = subprocess.run(RAG + ["eval", "compare", str(tmp_path / "a.json"), str(tmp_path / "c.json")], env=env, capture_output=True,
-                       text=True, timeout=60)
+    p = rag_cli(["eval", "compare", str(tmp_path / "a.json"), str(tmp_path / "c.json")], data, check=False)
     lat = next(line for line in p.stdout.splitlines() if "latency_p50_ms" in line)
     assert "+1234 ms" in lat  # whole milliseconds, signed as B - A
     # compare is a subcommand of its own: a missing run is one line naming it, a missing argument is usage
-    p = subprocess.run(RAG + ["eval", "compare", str(tmp_path / "a.json"), str(tmp_path / "none.json")], env=env, capture_output=True,
-                       text=True, timeout=60)
+    p = rag_cli(["eval", "compare", str(tmp_path / "a.json"), str(tmp_path / "none.json")], data, check=False)
     assert p.returncode == 1 and "B.json" in p.stderr and "none.json" in p.stderr and len(p.stderr.strip().splitlines()) == 1
-    p = subprocess.run(RAG + ["eval", "compare", str(tmp_path / "a.json")], env=env, capture_output=True, text=True, timeout=60)
+    p = rag_cli(["eval", "compare", str(tmp_path / "a.json")], data, check=False)
     assert p.returncode == 2 and "B.json" in p.stderr

@@ -143,22 +143,18 @@ def test_eval_reports_the_backend_mix_and_warns_about_fallbacks(seed_corpus, llm
 
 def test_rag_llm_check_reports_habits_and_advice(tmp_path, llm):
     import json
-    import os
-    import subprocess
-    import sys
 
-    from .conftest import SEED
+    from .conftest import SEED, rag_cli
 
-    env = {**os.environ, "RAG_DATA_DIR": str(tmp_path / "d")}
-    rag = [sys.executable, "-m", "rag.cli"]
-    subprocess.run(rag + ["ingest", str(SEED)], env=env, check=True, capture_output=True, timeout=300)
-    p = subprocess.run(rag + ["llm", "check"], env=env, capture_output=True, text=True, timeout=120)
+    data = tmp_path / "d"
+    rag_cli(["ingest", str(SEED)], data)
+    p = rag_cli(["llm", "check"], data, check=False, env={"RAG_LLM_BASE_URL": None})
     assert p.returncode == 1 and "RAG_LLM_BASE_URL" in p.stderr
     llm.script({"content": "The fifth and eighth divisions of the Iraqi Army are named [1]."},
                {"content": "The fifth and eighth divisions of the Iraqi Army are named."},
                {"content": "The article doesn't say."})
-    env |= {"RAG_LLM_BASE_URL": llm.url, "RAG_LLM_MODEL": "tiny", "RAG_LLM_TIMEOUT": "10"}
-    p = subprocess.run(rag + ["llm", "check", "--json"], env=env, capture_output=True, text=True, timeout=300)
+    env = {"RAG_LLM_BASE_URL": llm.url, "RAG_LLM_MODEL": "tiny", "RAG_LLM_TIMEOUT": "10"}
+    p = rag_cli(["llm", "check", "--json"], data, check=False, env=env)
     report = json.loads(p.stdout)
     assert report["reachable"] and [x["outcome"] for x in report["probes"]] == ["cited", "repaired", "refused"]
     # every probe is answerable: the refusal is a wrong answer, not a followed format
@@ -166,7 +162,7 @@ def test_rag_llm_check_reports_habits_and_advice(tmp_path, llm):
     assert any("1 question(s) the seed article answers" in a for a in report["advice"])
     assert all(x["first_token_s"] is not None and x["first_token_s"] <= x["total_s"] for x in report["probes"])
     env["RAG_LLM_BASE_URL"] = "http://127.0.0.1:9/v1"
-    p = subprocess.run(rag + ["llm", "check"], env=env, capture_output=True, text=True, timeout=300)
+    p = rag_cli(["llm", "check"], data, check=False, env=env)
     assert "not reachable" in p.stdout and "is the server running" in p.stdout
 
 

@@ -16,7 +16,7 @@ from rag.briefing import brief
 from rag.evaluate import evaluate, write_report
 from rag.safe import CSP_META, md_readable, md_text, safe_url
 
-from .conftest import SEED, free_port
+from .conftest import SEED, free_port, rag_cli
 from .hostile import active_content, xss_articles
 
 BEACON = "http://127.0.0.1:9"  # nothing listens there; exports are scanned, not opened
@@ -106,23 +106,22 @@ def test_eval_report_is_inert(xss_corpus, tmp_path):
 
 
 def test_delete_matches_literally_and_refuses_ambiguity(tmp_path):
-    env = {**os.environ, "RAG_DATA_DIR": str(tmp_path / "data")}
-    rag = [sys.executable, "-m", "rag.cli"]
+    data = tmp_path / "data"
     d = tmp_path / "arts"
     d.mkdir()
     for i in range(3):
         (d / f"a{i}.md").write_text(f"---\ntitle: Same title\nsource: Wire\n---\nBody number {i} about harbours and ferries.\n")
-    subprocess.run(rag + ["ingest", str(d)], env=env, check=True, capture_output=True, timeout=300)
+    rag_cli(["ingest", str(d)], data)
     for pattern in ("%", "______", "_", "%%", "*"):
-        p = subprocess.run(rag + ["delete", pattern], env=env, capture_output=True, text=True, timeout=120)
+        p = rag_cli(["delete", pattern], data, check=False)
         assert p.returncode == 1 and "no stored article matches" in p.stderr, pattern
-    p = subprocess.run(rag + ["delete", "Same title"], env=env, capture_output=True, text=True, timeout=120)
+    p = rag_cli(["delete", "Same title"], data, check=False)
     assert p.returncode == 1 and "matches 3 articles" in p.stderr and "--all" in p.stderr
-    stats = json.loads(subprocess.run(rag + ["stats", "--json"], env=env, capture_output=True, text=True, timeout=120).stdout)
+    stats = json.loads(rag_cli(["stats", "--json"], data).stdout)
     assert stats["articles"] == 3  # nothing was deleted by the refused calls
-    p = subprocess.run(rag + ["delete", "a1.md"], env=env, capture_output=True, text=True, timeout=120)
+    p = rag_cli(["delete", "a1.md"], data, check=False)
     assert p.returncode == 0 and "deleted 1" in p.stdout
-    p = subprocess.run(rag + ["delete", "Same title", "--all"], env=env, capture_output=True, text=True, timeout=120)
+    p = rag_cli(["delete", "Same title", "--all"], data, check=False)
     assert p.returncode == 0 and "deleted 2" in p.stdout
 
 

@@ -13,7 +13,11 @@ from rag.briefing import Briefing, Point
 from rag.errors import RagError
 from rag import story
 
-from .test_cli import run
+from .conftest import rag_cli
+
+
+def run(args: list[str], tmp_path, check: bool = True):
+    return rag_cli(args, tmp_path / "data", check)
 
 STORIES = {
     "dredging": ("Harbour dredging approved", "2024-03-05",

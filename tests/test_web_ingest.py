@@ -10,6 +10,7 @@ import pytest
 from rag.errors import IngestError
 from rag.web import USER_AGENT, fetch, web_articles
 
+from .conftest import rag_cli
 from .test_cli import run
 from .test_ui import ARTIFACTS, browser, page, server  # noqa: F401  (fixtures)
 
@@ -150,21 +151,21 @@ def test_pages_and_feeds_ingest_and_each_failure_is_one_line(site):
 
 
 def test_cli_ingests_urls_and_feeds_and_skips_what_is_stored(site, tmp_path):
-    p = run(["ingest", f"{site}/article", "--feed", f"{site}/feed.xml", "--json"], tmp_path)
+    p = rag_cli(["ingest", f"{site}/article", "--feed", f"{site}/feed.xml", "--json"], tmp_path / "data")
     report = json.loads(p.stdout)
     assert len(report["added"]) == 2
     assert {e["file"] for e in report["errors"]} >= {f"{site}/feed.xml item 2", f"{site}/missing"}
-    again = run(["ingest", f"{site}/article", "--feed", f"{site}/feed.xml", "--json"], tmp_path)
+    again = rag_cli(["ingest", f"{site}/article", "--feed", f"{site}/feed.xml", "--json"], tmp_path / "data")
     second = json.loads(again.stdout)
     assert second["added"] == [] and second["unchanged"] == 2  # both addresses already stored, not fetched again
-    asked = run(["ask", "Who is the harbour master?", "--json"], tmp_path)
+    asked = rag_cli(["ask", "Who is the harbour master?", "--json"], tmp_path / "data")
     answer = json.loads(asked.stdout)
     assert answer["citations"][0]["url"] == f"{site}/article"
-    bad = run(["ingest", "ftp://example.org/x"], tmp_path, check=False)
+    bad = rag_cli(["ingest", "ftp://example.org/x"], tmp_path / "data", check=False)
     assert bad.returncode == 2 and "only http:// and https://" in bad.stderr
-    watch = run(["watch", f"{site}/feed.xml", "--once"], tmp_path)
+    watch = rag_cli(["watch", f"{site}/feed.xml", "--once"], tmp_path / "data")
     assert "added 0" in watch.stdout and "unchanged 1" in watch.stdout
-    interval = run(["watch", f"{site}/feed.xml", "--every", "soon"], tmp_path, check=False)
+    interval = rag_cli(["watch", f"{site}/feed.xml", "--every", "soon"], tmp_path / "data", check=False)
     assert interval.returncode != 0 and "--every 'soon' is not an interval" in interval.stderr
 
 
