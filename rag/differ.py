@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from .bm25 import tokenize
 from .dates import find_dates
-from .spans import figures, stated_figures
+from .spans import figures, name_spans, stated_figures
 
 # Opposite outcomes: the words that say one, and the words that say the other (either side may hold either).
 _OPPOSITES = [({"won", "win", "wins", "victory"}, {"lost", "lose", "loses"}),
@@ -33,6 +33,7 @@ _OPPOSITES = [({"won", "win", "wins", "victory"}, {"lost", "lose", "loses"}),
               ({"confirmed", "confirms", "admitted"}, {"denied", "denies", "refuted", "disputed"}),
               ({"opened", "reopened"}, {"closed", "shut"}),
               ({"survived"}, {"died", "killed"})]
+_PRONOUN_OPENING = re.compile(r"\W*(?:he|she|it|they|his|her|its|their|this|these|those)\b", re.I)
 _NEGATION = re.compile(r"\b(?:not|never|no|n't|denied|denies|deny|false|untrue|refuted|disputed|rejected the claim)\b", re.I)
 _CURRENCIES = set("$£€¥")
 
@@ -51,8 +52,27 @@ class Difference:
 
 
 def compare_claims(a: str, b: str) -> Difference | None:
-    """The conflict between two sentences on the same point (None when their words show none)."""
+    """The conflict between two sentences on the same point (None when their words show none, or when they
+    may be about different things: see `same_subject`)."""
+    if not same_subject(a, b):
+        return None
     return _figures_differ(a, b) or _dates_differ(a, b) or _outcomes_differ(a, b) or _denied(a, b)
+
+
+def same_subject(a: str, b: str) -> bool:
+    """Whether two sentences can be about the same thing as far as their names show: neither opens with a
+    pronoun (whose referent the sentence does not give: "He pleaded guilty to six charges" may be anyone),
+    and when both name something, they share a name ("BetMGM will refund up to $1,500" and "BetRivers will
+    refund up to $100" are two offers, not a conflict)."""
+    if _PRONOUN_OPENING.match(a) or _PRONOUN_OPENING.match(b):
+        return False
+    na, nb = _name_words(a), _name_words(b)
+    return not (na and nb) or bool(na & nb)
+
+
+def _name_words(text: str) -> set[str]:
+    """The words of the names a sentence gives, lower case ("sam", "bankman-fried")."""
+    return {w for x, y in name_spans(text, set()) for w in text[x:y].lower().split() if len(w) > 2}
 
 
 def _shown(text: str, unit: str, value: float) -> str:
@@ -105,8 +125,11 @@ def _denied(a: str, b: str) -> Difference | None:
     if bool(na) == bool(nb):
         return None
     ta, tb = set(tokenize(a)), set(tokenize(b))
-    if len(ta & tb) < 0.5 * min(len(ta), len(tb)):
-        return None  # a negation about something else
+    if len(ta & tb) < 0.6 * len(ta | tb):
+        return None  # a negation about something else: the two must say nearly the same words
     m, text = (na, a) if na else (nb, b)
+    negated = tokenize(text[m.end():])[:3]  # what is negated must be what the other side asserts
+    if not negated or not set(negated) <= (tb if na else ta):
+        return None
     said = text[max(0, m.start() - 30):m.end() + 30].strip()
     return Difference("denial", said, "asserted") if na else Difference("denial", "asserted", said)

@@ -187,6 +187,8 @@ def stated_figures(text: str) -> list[tuple[float, str, str]]:
         fig = figure(text[a:b]) or _word_figure(text[a:b])
         if not fig or re.fullmatch(r"(?:19|20)\d\d", fig[2].split()[0]):  # "2023", "2023 season": a year
             continue
+        if re.search(r"\d:$", text[max(0, a - 2):a]) or re.match(r":\d", text[b:b + 2]):
+            continue  # "5:00 a.m.": a time of day
         if not any(x <= a < y for x, y in dates):  # "Nov. 24": part of a date, not a figure
             out.append(fig)
     return out
@@ -295,7 +297,7 @@ def states_something(text: str) -> bool:
     return bool(_FULL_STOP.search(text)) or any(w not in _HEADING_SMALL for w in _LOWER_WORD.findall(text))
 
 
-_JUNK = re.compile(r"https?://|pic\.twitter\.com|\bt\.co/|@\w|^\s*\d+[.)]\s|\|")
+_JUNK = re.compile(r"https?://|pic\.twitter\.com|\bt\.co/|@\w|^\s*\d+[.)]\s|\||^\W*(?:UPDATE|Updated|Editor's note)\b\W")
 _CAPTION = re.compile(r"\b(?:in|from) this (?:courtroom |undated |handout |file )?(?:sketch|photo|photograph|image|illustration|"
                       r"screenshot)\b|\b(?:Getty Images|AP Photo|Photo by|Photo:|Image:|Credit:|Pictured:)|\((?:Photo|Image|Credit)\b",
                       re.I)

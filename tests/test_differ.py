@@ -29,15 +29,15 @@ def test_the_set_is_what_its_credit_says():
 
 
 def test_conflicts_are_found_and_agreement_left_alone():
-    """Measured when the set was written: 19 of 20 differing pairs flagged (18 with the kind a reader
-    names), 1 of 23 agreeing pairs flagged. The floors sit just under that."""
+    """Measured when the set was written: 18 of 20 differing pairs flagged, each with the kind a reader
+    names, and none of the 23 agreeing pairs. The floors sit just under that."""
     found = {p["id"]: compare_claims(p["a"]["text"], p["b"]["text"]) for p in PAIRS}
     differing = [p for p in PAIRS if p["differs"]]
     agreeing = [p for p in PAIRS if not p["differs"]]
     flagged = [p for p in differing if found[p["id"]]]
-    assert len(flagged) >= 18, [p["id"] for p in differing if not found[p["id"]]]
+    assert len(flagged) >= 17, [p["id"] for p in differing if not found[p["id"]]]
     assert sum(found[p["id"]].kind == p["kind"] for p in flagged) >= 17
-    assert sum(bool(found[p["id"]]) for p in agreeing) <= 2, [(p["id"], found[p["id"]]) for p in agreeing if found[p["id"]]]
+    assert sum(bool(found[p["id"]]) for p in agreeing) <= 1, [(p["id"], found[p["id"]]) for p in agreeing if found[p["id"]]]
 
 
 @pytest.mark.parametrize("a, b, said", [
@@ -47,6 +47,10 @@ def test_conflicts_are_found_and_agreement_left_alone():
     ("The vote took place on November 24, 2023.", "The vote took place on November 27, 2023.", "date: 2023-11-24 vs 2023-11-27"),
     ("The vote took place in November 2023.", "The vote took place on November 27, 2023.", None),
     ("The Springboks won the final.", "The Springboks lost the final.", "outcome: won vs lost"),
+    ("If your first bet loses, BetMGM will refund up to $1,500.", "If your first bet loses, BetRivers will refund up to $100.",
+     None),  # two offers, not a conflict
+    ("He pleaded guilty to six charges.", "Bankman-Fried pleaded guilty to seven charges.", None),  # "he" may be anyone
+    ("The update went out at 5:00 a.m. on the day.", "The update went out at 4:00 a.m. on the day.", None),  # times are no figures
 ])
 def test_kinds_of_difference(a, b, said):
     d = compare_claims(a, b)
