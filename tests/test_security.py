@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import subprocess
@@ -194,6 +195,8 @@ def test_read_only_mode_refuses_changes_through_every_endpoint(read_only_app):
     assert corpus.catalog.article(art.id) is not None
     body = _call(url, "ingest", [[]])
     assert "read-only" in body
+    body = html.unescape(_call(url, "ui_save_brief", ["Iran-backed militias", [], "", "", 20, "daily"]))
+    assert "saving briefings are switched off" in body and not (corpus.data_dir / "briefings").exists()
 
 
 def test_data_dir_files_are_never_served(read_only_app):

@@ -83,7 +83,7 @@ class App:
     def _writable(self) -> None:
         """Raise (as a UI error) when the app is read-only; every changing handler calls it."""
         if self.read_only:
-            raise gr.Error("this app is read-only: uploads and deletes are switched off (restart without --read-only)")
+            raise gr.Error("this app is read-only: uploads, deletes and saving briefings are switched off (restart without --read-only)")
 
     def _filters(self, outlets, since, until) -> Filters:
         """Outlets and dates from the UI or API, parsed once; a bad one is a UI error naming it."""
