@@ -6,9 +6,6 @@ reaching the network (hub look-ups, telemetry), a host that runs offline sets th
 with `rag.settings.apply_offline_env()`; the `rag` command and the UI do this themselves.
 """
 
-from .answerer import Answerer, answer, stream_answer
-from .briefing import Briefing, brief
-from .contract import Answer
 from .corpus import Corpus
 from .errors import BackendError, ConfigError, IngestError, PromptError, RagError
 from .filters import FilterError, Filters
@@ -21,3 +18,18 @@ from .settings import Settings
 __all__ = ["Answer", "Answerer", "Article", "BackendError", "Briefing", "ConfigError", "Corpus", "FilterError", "Filters", "Hit",
            "IngestError", "IngestReport", "PromptError", "RagError", "Retriever", "Settings", "answer", "brief", "ingest",
            "load_paths", "stream_answer"]
+
+# The answer and briefing entry points load on first use, so `import rag` stays light for ingest-only hosts.
+_LAZY = {"Answer": "contract", "Answerer": "answerer", "answer": "answerer", "stream_answer": "answerer",
+         "Briefing": "briefing", "brief": "briefing"}
+
+
+def __getattr__(name: str):
+    """`rag.answer`, `rag.brief` and the other names in `_LAZY`, imported from their module when first used."""
+    if name not in _LAZY:
+        raise AttributeError(f"module 'rag' has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
+    globals()[name] = value
+    return value

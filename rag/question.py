@@ -31,12 +31,12 @@ from .spans import bare_word, name_spans
 SHORT_QUESTION = 15  # words: a question this short is about the names it gives (long ones describe their answer by facts)
 
 # Words that ask for an answer rather than describe it; they never need to appear in the text.
-_GENERIC = set(tokenize("many much name named names mention mentioned mentions article articles say says tell report reports reported "
+_GENERIC_WORDS = ("many much name named names mention mentioned mentions article articles say says tell report reports reported "
                         "reporting according give list describe explain happen happened discuss discussed suggest "
-                        "suggests indicate indicates claim claims"))
-_KIND_NOUNS = set(tokenize("individual person people man woman company companies firm organisation organization entity "
+                        "suggests indicate indicates claim claims")
+_KIND_NOUN_WORDS = ("individual person people man woman company companies firm organisation organization entity "
                            "outlet publication source role position title country city place team player group "
-                           "platform product event thing figure business brand nation state"))
+                           "platform product event thing figure business brand nation state")
 _AUX = {"did", "does", "do", "is", "was", "were", "are", "has", "have", "had", "can", "could", "will", "would", "should"}
 _LEAD_PREP = {"since", "until", "by", "in", "on", "at", "from", "to", "for", "with", "of", "during"}
 _WH = {"which", "what", "who", "whom", "whose", "when", "where", "how"}
@@ -126,7 +126,7 @@ def analyse(text: str, outlets: list[str], idf: Callable[[str], float] = lambda 
     `outlets` are the corpus's outlet names, `idf` weighs focus words (the BM25 index's), `asked` is the
     user's own words when `text` is a follow-up written out."""
     kind, rest = _clause_kind(text)
-    kind_words = set(_KIND_NOUNS)
+    generic, kind_words = _stems(_GENERIC_WORDS), set(_stems(_KIND_NOUN_WORDS))
     head: set[str] = set()
     if kind in ("which", "who"):
         # "which NFL team", "who is the individual": the words naming the kind of thing asked.
@@ -140,7 +140,7 @@ def analyse(text: str, outlets: list[str], idf: Callable[[str], float] = lambda 
             head = set(tokenize(rest.split()[0]))  # "which ministry oversees ...": the word after "which"
             kind_words |= head
     tokens = list(dict.fromkeys(tokenize(text)))
-    words = [w for w in tokens if w not in _GENERIC and w not in kind_words] or [w for w in tokens if w not in _GENERIC] or tokens
+    words = [w for w in tokens if w not in generic and w not in kind_words] or [w for w in tokens if w not in generic] or tokens
     focus = {w: idf(w) for w in words}
     aspects = _aspects(text, outlets)
     if len(aspects) > 1:
@@ -223,6 +223,12 @@ def aspect_clauses(question: str, positions: list[int]) -> list[str]:
         cuts.append(breaks[-1].start() if breaks else p1)
     cuts.append(len(question))
     return [question[a:b] for a, b in pairwise(cuts)]
+
+
+@lru_cache(maxsize=4)  # stemmed once, on the first question (not at import: the stemmer and stopwords load then)
+def _stems(words: str) -> frozenset[str]:
+    """The stems of a list of words."""
+    return frozenset(tokenize(words))
 
 
 def hint_free(text: str, outlets: list[str]) -> str:
