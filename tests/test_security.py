@@ -221,6 +221,8 @@ def test_api_arguments_are_validated_with_one_line_errors(read_only_app):
         (("topic", [], "", "", -5), "/brief", "max_articles must be from 1"),
         (("topic", [], "", "", 10**9), "/brief", "max_articles must be from 1"),
         (("seed.jsonl", -18), "/eval", "limit must be a whole number"),
+        (("nope",), "/since_last", "no briefing saved as 'nope' \\(saved: none yet\\)"),
+        (("../x",), "/since_last", "is not usable"),
     ]
     for args, api, message in cases:
         with pytest.raises(Exception, match=message):

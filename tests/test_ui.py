@@ -170,7 +170,7 @@ def test_briefing_tab(page):
     page.screenshot(path=str(ARTIFACTS / "briefing-bad-date-1280x800.png"))
 
 
-def test_a_saved_briefing_then_only_what_is_new(page):
+def test_a_saved_briefing_then_only_what_is_new(page, server):
     """Save a briefing under a name, then ask what is new since: nothing was added, and it says so in one line."""
     from playwright.sync_api import expect
 
@@ -188,6 +188,10 @@ def test_a_saved_briefing_then_only_what_is_new(page):
     expect(out).to_contain_text("What is new: Iran-backed militias and Iraqi security forces")
     expect(out).to_contain_text("Nothing new on this topic since “daily”")
     expect(page.locator("#brief-download")).to_contain_text("new-since-daily")
+    from gradio_client import Client
+
+    diff = Client(server[0], verbose=False).predict("daily", api_name="/since_last")  # the same through the API
+    assert diff["name"] == "daily" and diff["added"] == 0 and "Nothing new on this topic" in diff["markdown"]
 
 
 def test_evaluate_tab(page):

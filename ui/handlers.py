@@ -221,6 +221,18 @@ class App:
 
         return story.saved_names(self.corpus)
 
+    def api_since_last(self, name: str = "") -> dict:
+        """What is new since the briefing saved as `name`; returns its JSON (with the Markdown under "markdown")."""
+        from rag import story
+
+        if not isinstance(name, str) or not name.strip():
+            raise gr.Error("name must be the name of a saved briefing (see the Briefing tab's Saved briefings)")
+        try:
+            diff = story.since_last(self.corpus, name.strip())
+        except RagError as exc:
+            raise gr.Error(str(exc)) from None
+        return diff.as_dict() | {"markdown": diff.markdown()}
+
     def api_brief(self, topic: str = "", outlets: list[str] | None = None, since: str = "", until: str = "", max_articles: int = 20) -> dict:
         """Build a briefing; returns its JSON (with the Markdown under "markdown")."""
         b = self._make_brief(topic, outlets, since, until, max_articles)

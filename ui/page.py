@@ -220,6 +220,7 @@ def build(app: App) -> gr.Blocks:
         demo.load(app.page_load, None, [backend, ask_outlets, brief_outlets, stats, table, saved], api_name=False)
         gr.api(app.api_ask, api_name="ask")
         gr.api(app.api_brief, api_name="brief")
+        gr.api(app.api_since_last, api_name="since_last")
         gr.api(app.api_ingest, api_name="ingest")
         gr.api(app.api_ingest_addresses, api_name="ingest_addresses")
         gr.api(app.api_eval, api_name="eval")
