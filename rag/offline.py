@@ -3,11 +3,10 @@
 Everyone without an LLM sees this answerer, and everyone sees it when the LLM fails, so it only
 says what a quoted sentence shows and says how sure it is. For one question:
 
-1. Shape (`shape_question`): the kind of answer asked for (when -> a date, how many/much -> a
-   number, who -> a name, where -> a place, which/what X -> a name, did/does/is ... -> yes/no),
-   the focus words (stemmed, idf-weighted) without the words that only name the kind of thing
-   asked ("which company", "who is the individual", "which outlet"): the text gives the thing,
-   not its kind. And the outlets and days it names (the retriever's aspects).
+1. The question, analysed once by the caller (`Question`, rag/question.py): the kind of answer asked
+   for (when -> a date, how many/much -> a number, who -> a name, where -> a place, which/what X ->
+   a name, did/does/is ... -> yes/no), the focus words (stemmed, idf-weighted) without the words that
+   only name the kind of thing asked, and the outlets and days it names (its aspects).
 2. Candidates: every sentence of the retrieved passages,
        score = rel * judge + cos * cosine(question, sentence) + focus * focus coverage + cue * kind cue
    with the weights of the judge set (`WEIGHTS`): "model" adds the relevance model's probability
@@ -37,6 +36,10 @@ says what a quoted sentence shows and says how sure it is. For one question:
    how-many/how-much question whose evidence gives no number is refused too; a refusal offers the
    two closest passages as leads. Calibrated on the even half of MultiHop-RAG dev by
    bench/refusal_sweep.py and bench/judge_sweep.py, checked on the odd half.
+8. Review (`review`): when another generator (the LLM) answered first, its answer is checked against
+   this one: a refusal or an answer without the date / number asked is replaced by a confident
+   extractive answer; a reply naming another name than the one found here, or quoting other
+   passages, keeps no "supported" sentence.
 
 Text in articles is only ever quoted, never executed as instructions.
 """
