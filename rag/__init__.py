@@ -24,6 +24,11 @@ _LAZY = {"Answer": "contract", "Answerer": "answerer", "answer": "answerer", "st
          "Briefing": "briefing", "brief": "briefing"}
 
 
+def __dir__() -> list[str]:
+    """The package's names, the lazily loaded ones included."""
+    return sorted(set(globals()) | set(_LAZY))
+
+
 def __getattr__(name: str):
     """`rag.answer`, `rag.brief` and the other names in `_LAZY`, imported from their module when first used."""
     if name not in _LAZY:

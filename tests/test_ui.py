@@ -10,7 +10,7 @@ import pytest
 
 from rag import Corpus, Settings, ingest
 
-from .conftest import ROOT, SEED, free_port
+from .conftest import ROOT, SEED, free_port, rag_cli
 
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -275,6 +275,7 @@ def test_every_endpoint_in_the_readme_is_real(server, tmp_path, monkeypatch):
     assert len(calls) >= 5 and len(documented) == len(calls)
     monkeypatch.chdir(tmp_path)
     (tmp_path / "new.txt").write_text("Canal news\nThe canal reopened on Thursday after dredging, the port said.")
+    rag_cli(["brief", "Iran-backed militias", "--save", "militias", "--offline"], server[1] / "data")  # what /since_last reads
     c = Client(server[0], verbose=False)
     for call in calls:
         result = eval(call, {"c": c, "handle_file": handle_file})  # noqa: S307 - the README's own lines
