@@ -448,6 +448,7 @@ class _GoldByDefault(TyperGroup):
     a shipped set's name); `rag eval compare A.json B.json` compares two runs."""
 
     def parse_args(self, ctx, args):
+        """`rag eval GOLD …` read as `rag eval gold GOLD …`."""
         if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
             args = ["gold", *args]
         return super().parse_args(ctx, args)

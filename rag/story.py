@@ -159,6 +159,7 @@ class _Numbering:
         self._index: dict[tuple[str, int, int], int] = {}
 
     def cite(self, record: dict, earlier: bool = False) -> int:
+        """The number of this quoted span (a new one the first time); `earlier`: it comes from the saved briefing."""
         key = (record["article_id"], record["start"], record["end"])
         if key not in self._index:
             self.entries.append({k: record[k] for k in ("article_id", "title", "source", "published_at", "url", "quote", "start", "end")}
@@ -167,6 +168,7 @@ class _Numbering:
         return self._index[key]
 
     def renumber(self, p: Point, by_n: dict[int, dict], earlier: bool = False) -> Point:
+        """`p` with its citations (numbers into `by_n`) renumbered here."""
         return Point(p.text, [self.cite(by_n[n], earlier) for n in p.cites if n in by_n], p.date, p.label)
 
 
