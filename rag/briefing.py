@@ -59,6 +59,11 @@ class Point:
     date: str = ""
     label: str = ""
 
+    def as_dict(self) -> dict:
+        """The JSON form (date and label only when set)."""
+        return {"text": self.text, "citations": self.cites, **({"date": self.date} if self.date else {}),
+                **({"label": self.label} if self.label else {})}
+
 
 @dataclass
 class Briefing:
@@ -78,11 +83,11 @@ class Briefing:
     seconds: float = 0.0
 
     def as_dict(self) -> dict:
-        pt = lambda p: {"text": p.text, "citations": p.cites, **({"date": p.date} if p.date else {}), **({"label": p.label} if p.label else {})}  # noqa: E731
+        """The JSON form."""
         return {"topic": self.topic, "scope": self.scope, "backend": self.backend, "notice": self.notice,
-                "key_points": [{"theme": t, "points": [pt(p) for p in ps]} for t, ps in self.key_points],
-                "timeline": [pt(p) for p in self.timeline], "whos_who": [pt(p) for p in self.whos_who],
-                "differences": [[pt(a), pt(b)] for a, b in self.differences], "sources": self.sources,
+                "key_points": [{"theme": t, "points": [p.as_dict() for p in ps]} for t, ps in self.key_points],
+                "timeline": [p.as_dict() for p in self.timeline], "whos_who": [p.as_dict() for p in self.whos_who],
+                "differences": [[a.as_dict(), b.as_dict()] for a, b in self.differences], "sources": self.sources,
                 "articles": self.articles, "dropped_bullets": self.dropped_bullets, "seconds": self.seconds}
 
     def bullets(self) -> list[Point]:
@@ -127,20 +132,28 @@ class Briefing:
         lines += ["", "## Where sources differ", ""]
         lines += [f"- **{t(a.label)}** — {t(a.text)} {cite(a)} **vs** {t(b.text)} {cite(b)}" if a.label else
                   f"- {t(a.text)} {cite(a)} **vs** {t(b.text)} {cite(b)}" for a, b in self.differences] or ["- none found"]
-        lines += ["", "## Sources", ""]
-        for s in self.sources:
-            meta = t(", ".join(x for x in (s["source"], s["published_at"]) if x))
-            url = safe_url(s["url"])
-            # The URL sits inside <...>, where backslash escapes are read back to the plain address.
-            link = f"{t(s['title'])} <{t(url)}>" if t is plain_text else f"[{t(s['title'])}](<{t(url)}>)"
-            title = link if url else t(s["title"])
-            anchor = f'<a id="src-{int(s["n"])}"></a>' if link_sources else ""
-            lines.append(f"{int(s['n'])}. {anchor}{title}" + (f" ({meta})" if meta else "") + f": \u201c{t(s['quote'])}\u201d")
+        lines += ["", "## Sources", ""] + source_lines(self.sources, t, link_sources)
         return "\n".join(lines) + "\n"
 
     def html(self) -> str:
         """A standalone, inert HTML page of the briefing (no script, no remote load: see CSP_META)."""
         return page_html(f"Briefing: {self.topic}", self.markdown())
+
+
+def source_lines(sources: list[dict], t, link_sources: bool) -> list[str]:
+    """The numbered Sources list: title (a link only for an http(s) URL), outlet, date and the quoted span,
+    each article string through `t`; a span from an earlier, saved briefing says so."""
+    lines = []
+    for s in sources:
+        meta = t(", ".join(x for x in (s["source"], s["published_at"]) if x))
+        url = safe_url(s["url"])
+        # The URL sits inside <...>, where backslash escapes are read back to the plain address.
+        link = f"{t(s['title'])} <{t(url)}>" if t is plain_text else f"[{t(s['title'])}](<{t(url)}>)"
+        title = link if url else t(s["title"])
+        anchor = f'<a id="src-{int(s["n"])}"></a>' if link_sources else ""
+        lines.append(f"{int(s['n'])}. {anchor}{title}" + (f" ({meta})" if meta else "") + f": \u201c{t(s['quote'])}\u201d"
+                     + (" (earlier briefing)" if s.get("earlier") else ""))
+    return lines
 
 
 def page_html(title: str, markdown: str) -> str:
@@ -156,8 +169,8 @@ def page_html(title: str, markdown: str) -> str:
             f"<body>{body}</body></html>")
 
 
-class _Registry:
-    """Numbers cited spans [1]..[n] in order of first use."""
+class SpanNumbering:
+    """Numbers cited spans [1]..[n] in order of first use (the Sources list is `entries`)."""
 
     def __init__(self, corpus: Corpus):
         self.corpus = corpus
@@ -165,18 +178,33 @@ class _Registry:
         self._index: dict[tuple[str, int, int], int] = {}
 
     def cite(self, article_id: str, start: int, end: int) -> int:
-        key = (article_id, start, end)
+        """The number of a span of a stored article."""
+        if (article_id, start, end) in self._index:
+            return self._index[(article_id, start, end)]
+        art = self.corpus.catalog.article(article_id)
+        src = Source(article_id, art.title, art.source, art.published_at, art.url, art.text, start, end)
+        return self.cite_record(src.quote_record(start, end))
+
+    def cite_record(self, record: dict, earlier: bool = False) -> int:
+        """The number of a quoted span given as its record (one kept in a saved briefing, whose article may
+        since have been deleted); `earlier` marks it as the saved briefing's."""
+        key = (record["article_id"], record["start"], record["end"])
         if key not in self._index:
-            art = self.corpus.catalog.article(article_id)
-            n = len(self.entries) + 1
-            src = Source(article_id, art.title, art.source, art.published_at, art.url, art.text, start, end)
-            self.entries.append({"n": n} | src.quote_record(start, end))
-            self._index[key] = n
+            self.entries.append({"n": len(self.entries) + 1}
+                                | {k: record[k] for k in ("article_id", "title", "source", "published_at", "url", "quote", "start", "end")}
+                                | ({"earlier": True} if earlier else {}))
+            self._index[key] = len(self.entries)
         return self._index[key]
+
+    def renumber(self, p: Point, by_n: dict[int, dict], earlier: bool = False) -> Point:
+        """`p`, whose citations are numbers into another list (`by_n`: number -> record), numbered here."""
+        return Point(p.text, [self.cite_record(by_n[n], earlier) for n in p.cites if n in by_n], p.date, p.label)
 
 
 @dataclass
-class _Sent:
+class BriefSentence:
+    """A sentence of a selected article: where it is, its text, and its passage's retrieval rank."""
+
     article_id: str
     start: int
     end: int
@@ -238,7 +266,9 @@ def select_articles(corpus: Corpus, topic: str | None, sources=None, since=None,
     return list(chunks), chunks
 
 
-def _candidates(corpus: Corpus, chunks: dict[str, list[tuple[int, int, int]]]) -> list[_Sent]:
+def candidate_sentences(corpus: Corpus, chunks: dict[str, list[tuple[int, int | None, int]]]) -> list[BriefSentence]:
+    """Each sentence worth a bullet (`spans.briefable`) of the given article spans {id: [(start, end, rank)]}, once
+    (end None: to the end of the article)."""
     out, seen = [], set()
     for aid, spans in chunks.items():
         art = corpus.catalog.article(aid)
@@ -248,7 +278,7 @@ def _candidates(corpus: Corpus, chunks: dict[str, list[tuple[int, int, int]]]) -
                 if (aid, sp.start) in seen or not briefable(text, art.title):
                     continue
                 seen.add((aid, sp.start))
-                out.append(_Sent(aid, sp.start, sp.end, text, rank))
+                out.append(BriefSentence(aid, sp.start, sp.end, text, rank))
     return out
 
 
@@ -278,8 +308,8 @@ def brief(corpus: Corpus, topic: str | None = None, sources: list[str] | None = 
         raise RagError("no articles match this briefing's filters; ingest articles or widen the filters")
     arts = [corpus.catalog.article(a) for a in ids]
     b = Briefing(topic=label, scope=_scope(arts), articles=[a.as_dict() for a in arts])
-    reg = _Registry(corpus)
-    cands = _candidates(corpus, chunks)
+    reg = SpanNumbering(corpus)
+    cands = candidate_sentences(corpus, chunks)
     if not cands:
         raise RagError("the selected articles have no sentences to brief on")
     S, vec, sim, salience = _salience(cands, topic)
@@ -310,7 +340,7 @@ def _scope(arts, cited_outlets: set[str] | None = None) -> str:
             + (f"; sources: {', '.join(outlets)}" if outlets else ""))
 
 
-def _salience(cands: list[_Sent], topic: str | None):
+def _salience(cands: list[BriefSentence], topic: str | None):
     """TF-IDF of the candidate sentences, their similarity matrix and a salience per sentence:
     0.45 centrality (PageRank) + 0.35 relevance to the topic + 0.2 retrieval rank."""
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -327,7 +357,7 @@ def _salience(cands: list[_Sent], topic: str | None):
     return S, vec, sim, 0.45 * central + 0.35 * rel + 0.2 * rank_prior
 
 
-def _timeline(cands: list[_Sent], arts, sim: np.ndarray, salience: np.ndarray, reg: _Registry) -> list[Point]:
+def _timeline(cands: list[BriefSentence], arts, sim: np.ndarray, salience: np.ndarray, reg: SpanNumbering) -> list[Point]:
     """Dated events: sentences stating a date (most salient, not repeating), then each article's date."""
     events = sorted(((d, salience[i], i) for i, c in enumerate(cands) if (d := find_dates(c.text))), key=lambda e: -e[1])
     chosen: list[tuple[str, int]] = []
@@ -349,12 +379,12 @@ def _timeline(cands: list[_Sent], arts, sim: np.ndarray, salience: np.ndarray, r
             for d, i in sorted(chosen, key=lambda e: e[0])]
 
 
-def _whos_who(cands: list[_Sent], salience: np.ndarray, reg: _Registry) -> list[Point]:
+def _whos_who(cands: list[BriefSentence], salience: np.ndarray, reg: SpanNumbering) -> list[Point]:
     """The most mentioned entities, each with its most salient sentence."""
     counts: dict[str, int] = {}
     where: dict[str, int] = {}
     for i, c in enumerate(cands):
-        for e in set(entities(c.text)):
+        for e in dict.fromkeys(entities(c.text)):  # in text order: ties resolve the same way every run
             counts[e] = counts.get(e, 0) + 1
             if e not in where or salience[i] > salience[where[e]]:
                 where[e] = i
@@ -391,7 +421,7 @@ def _mmr(salience: np.ndarray, sim: np.ndarray, k: int, lam: float) -> list[int]
     return chosen
 
 
-def _merge_copies(chosen: list[int], sim: np.ndarray, cands: list[_Sent]) -> list[list[int]]:
+def _merge_copies(chosen: list[int], sim: np.ndarray, cands: list[BriefSentence]) -> list[list[int]]:
     """Each chosen sentence with its near-identical copies in other articles (syndication)."""
     groups, taken = [], set()
     for i in chosen:
@@ -407,7 +437,7 @@ def _merge_copies(chosen: list[int], sim: np.ndarray, cands: list[_Sent]) -> lis
     return groups
 
 
-def _themes(groups: list[list[int]], cands: list[_Sent], S, vec, reg: _Registry) -> list[tuple[str, list[Point]]]:
+def _themes(groups: list[list[int]], cands: list[BriefSentence], S, vec, reg: SpanNumbering) -> list[tuple[str, list[Point]]]:
     points = [Point(normalise(cands[g[0]].text), [reg.cite(cands[j].article_id, cands[j].start, cands[j].end) for j in g]) for g in groups]
     if len(groups) <= 3:
         return [(_theme_name([g[0] for g in groups], S, vec, cands), points)]
@@ -424,12 +454,12 @@ def _themes(groups: list[list[int]], cands: list[_Sent], S, vec, reg: _Registry)
     return list(named.items())
 
 
-def _theme_name(rows: list[int], S, vec, cands: list[_Sent] | None = None) -> str:
+def _theme_name(rows: list[int], S, vec, cands: list[BriefSentence] | None = None) -> str:
     """A readable heading: the name the theme's sentences share most, else its two strongest words."""
     if cands is not None:
         counts: dict[str, int] = {}
         for r in rows:
-            for e in set(entities(cands[r].text)):
+            for e in dict.fromkeys(entities(cands[r].text)):
                 counts[e] = counts.get(e, 0) + 1
         if counts:
             name = max(counts, key=lambda e: (counts[e], len(e)))
@@ -441,7 +471,7 @@ def _theme_name(rows: list[int], S, vec, cands: list[_Sent] | None = None) -> st
     return " and ".join(top).capitalize() or "General"
 
 
-def _differences(cands: list[_Sent], sim: np.ndarray, reg: _Registry, salience: np.ndarray) -> list[tuple[Point, Point]]:
+def _differences(cands: list[BriefSentence], sim: np.ndarray, reg: SpanNumbering, salience: np.ndarray) -> list[tuple[Point, Point]]:
     """Up to 4 pairs of salient sentences on the same point (TF-IDF cosine 0.4-0.8: related, not copies)
     from two outlets, or one outlet on two days, whose claims conflict; the first point's label says how."""
     out, used = [], set()
@@ -473,7 +503,7 @@ def _differences(cands: list[_Sent], sim: np.ndarray, reg: _Registry, salience: 
 MAP_MAX_TOKENS = 200  # 2-4 one-sentence bullets; a local CPU model writes them in seconds, not minutes
 
 
-def _llm_key_points(corpus: Corpus, topic: str, chunks: dict[str, list[tuple[int, int, int]]], reg: _Registry):
+def _llm_key_points(corpus: Corpus, topic: str, chunks: dict[str, list[tuple[int, int, int]]], reg: SpanNumbering):
     """Map per article, reduce in batches; citations are kept by construction.
 
     Each map call sees only its article's numbered passages, and each note it writes is checked

@@ -21,15 +21,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .briefing import Briefing, Point, brief, page_html
+from .briefing import Briefing, Point, SpanNumbering, brief, candidate_sentences, page_html, source_lines
 from .corpus import Corpus
 from .differ import compare_claims
 from .errors import RagError
 from .filters import Filters
-from .safe import md_readable, plain_text, safe_url
-from .citations import Source
-from .spans import briefable
-from .text import normalise, sentence_spans
+from .safe import md_readable, plain_text
+from .text import normalise
 
 SAME_POINT = 0.35  # TF-IDF cosine from which a newer sentence is about a saved point (and may contradict it)
 REPEATS = 0.5  # TF-IDF cosine from which a newer sentence says a saved point again
@@ -104,11 +102,10 @@ class StoryDiff:
 
     def as_dict(self) -> dict:
         """The JSON form."""
-        pt = lambda p: {"text": p.text, "citations": p.cites, **({"date": p.date} if p.date else {}), **({"label": p.label} if p.label else {})}  # noqa: E731
         return {"name": self.name, "topic": self.topic, "saved_at": self.saved_at, "added": self.added, "on_topic": self.on_topic,
-                "new": [{"theme": t, "points": [pt(p) for p in ps]} for t, ps in self.new_points],
-                "new_events": [pt(p) for p in self.new_events], "changed": [[pt(a), pt(b)] for a, b in self.changed],
-                "not_repeated": [pt(p) for p in self.not_repeated], "sources": self.sources, "seconds": self.seconds}
+                "new": [{"theme": t, "points": [p.as_dict() for p in ps]} for t, ps in self.new_points],
+                "new_events": [p.as_dict() for p in self.new_events], "changed": [[a.as_dict(), b.as_dict()] for a, b in self.changed],
+                "not_repeated": [p.as_dict() for p in self.not_repeated], "sources": self.sources, "seconds": self.seconds}
 
     def markdown(self) -> str:
         """As Markdown, article strings escaped (as in a briefing)."""
@@ -142,34 +139,8 @@ class StoryDiff:
             or ["- no saved point is contradicted by a newer article"]
         lines += ["", "## Said before, not repeated since", ""]
         lines += [f"- {t(p.text)} {cite(p)}" for p in self.not_repeated] or ["- every saved key point is said again"]
-        lines += ["", "## Sources", ""]
-        for s in self.sources:
-            meta = ", ".join(x for x in (s["source"], s["published_at"]) if x)
-            url = safe_url(s["url"])
-            lines.append(f"{int(s['n'])}. {t(s['title'])}" + (f" ({t(meta)})" if meta else "") + (f" <{t(url)}>" if url else "")
-                         + f": \u201c{t(s['quote'])}\u201d" + (" (earlier briefing)" if s.get("earlier") else ""))
+        lines += ["", "## Sources", ""] + source_lines(self.sources, t, link_sources=False)
         return "\n".join(lines) + "\n"
-
-
-class _Numbering:
-    """Numbers the spans a diff cites [1]..[n], saved ones (which may since have been deleted) and new ones alike."""
-
-    def __init__(self):
-        self.entries: list[dict] = []
-        self._index: dict[tuple[str, int, int], int] = {}
-
-    def cite(self, record: dict, earlier: bool = False) -> int:
-        """The number of this quoted span (a new one the first time); `earlier`: it comes from the saved briefing."""
-        key = (record["article_id"], record["start"], record["end"])
-        if key not in self._index:
-            self.entries.append({k: record[k] for k in ("article_id", "title", "source", "published_at", "url", "quote", "start", "end")}
-                                | {"n": len(self.entries) + 1} | ({"earlier": True} if earlier else {}))
-            self._index[key] = len(self.entries)
-        return self._index[key]
-
-    def renumber(self, p: Point, by_n: dict[int, dict], earlier: bool = False) -> Point:
-        """`p` with its citations (numbers into `by_n`) renumbered here."""
-        return Point(p.text, [self.cite(by_n[n], earlier) for n in p.cites if n in by_n], p.date, p.label)
 
 
 def _points(saved: dict, section: str) -> list[Point]:
@@ -195,50 +166,35 @@ def since_last(corpus: Corpus, name: str, topic: str | None = None, use_llm: boo
         diff.seconds = round(time.perf_counter() - t0, 2)
         return diff
     diff.on_topic = len(b.articles)
-    numbering = _Numbering()
+    numbering = SpanNumbering(corpus)
     new_by_n = {int(s["n"]): s for s in b.sources}
     old_by_n = {int(s["n"]): s for s in saved["briefing"]["sources"]}
     diff.new_points = [(theme, [numbering.renumber(p, new_by_n) for p in pts]) for theme, pts in b.key_points]
     diff.new_events = [numbering.renumber(p, new_by_n) for p in b.timeline]
     # The newer sentences: every sentence of the articles added since, compared with each saved point.
-    newer = _sentences(corpus, [a["id"] for a in b.articles])
-    saved_points = _points(saved, "key_points") + _points(saved, "timeline")
+    newer = candidate_sentences(corpus, {a["id"]: [(0, None, 0)] for a in b.articles})
+    key = _points(saved, "key_points")
+    saved_points = key + _points(saved, "timeline")
     if newer and saved_points:
-        sim = _similarity([p.text for p in saved_points], [text for _, text in newer])
+        sim = _similarity([p.text for p in saved_points], [normalise(c.text) for c in newer])
         seen_changed: set[str] = set()
         for i, old in enumerate(saved_points):
             for j in sorted(range(len(newer)), key=lambda j: -sim[i, j]):
                 if sim[i, j] < SAME_POINT:
                     break
-                record, text = newer[j]
-                d = compare_claims(old.text, text)
+                c = newer[j]
+                d = compare_claims(old.text, c.text)
                 if d and old.text not in seen_changed:
                     seen_changed.add(old.text)
                     diff.changed.append((numbering.renumber(old, old_by_n, earlier=True),
-                                         Point(text, [numbering.cite(record)], label=d.describe())))
+                                         Point(normalise(c.text), [numbering.cite(c.article_id, c.start, c.end)], label=d.describe())))
                     break
-        key = _points(saved, "key_points")
         for i, old in enumerate(key):
             if max(sim[i]) < REPEATS and old.text not in seen_changed:
                 diff.not_repeated.append(numbering.renumber(old, old_by_n, earlier=True))
     diff.sources = numbering.entries
     diff.seconds = round(time.perf_counter() - t0, 2)
     return diff
-
-
-def _sentences(corpus: Corpus, article_ids: list[str]) -> list[tuple[dict, str]]:
-    """(quote record, text) for every sentence of these articles worth a bullet."""
-    out = []
-    for aid in article_ids:
-        art = corpus.catalog.article(aid)
-        if art is None:
-            continue
-        src = Source(aid, art.title, art.source, art.published_at, art.url, art.text, 0, len(art.text))
-        for sp in sentence_spans(art.text, 0, len(art.text)):
-            text = art.text[sp.start:sp.end]
-            if briefable(text, art.title):
-                out.append((src.quote_record(sp.start, sp.end), normalise(text)))
-    return out
 
 
 def _similarity(a: list[str], b: list[str]):
